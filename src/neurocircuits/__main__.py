@@ -1,0 +1,5 @@
+import sys
+
+from neurocircuits.cli import main
+
+sys.exit(main())
