@@ -1,0 +1,1 @@
+"""Analysis of population activity: pure functions over recordings (``SpikeTrains``, arrays)."""

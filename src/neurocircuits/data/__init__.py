@@ -1,0 +1,1 @@
+"""Data: recordings (``SpikeTrains``), spike encoders and procedural tasks. Import from the submodules."""

@@ -1,0 +1,1 @@
+"""Local plasticity rules: STDP, inhibitory STDP, BTSP, Hebbian, homeostatic."""

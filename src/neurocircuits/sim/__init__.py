@@ -1,0 +1,1 @@
+"""Simulation of biological spiking networks: populations, projections, a compiled time loop, monitors."""

@@ -1,0 +1,1 @@
+"""Training: fused surrogate-gradient BPTT, EventProp exact gradients, online learning (FPTT)."""
