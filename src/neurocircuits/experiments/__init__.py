@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 
 from neurocircuits.experiments.registry import (
     Claim,
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 _loaded = False
+#: Experiment modules that failed to import (module name -> error text). One broken module
+#: must not take the whole command line down; ``neurocircuits list`` reports these.
+import_errors: dict[str, str] = {}
 
 
 def load_all() -> None:
@@ -41,7 +45,12 @@ def load_all() -> None:
     global _loaded
     if _loaded:
         return
+    _loaded = True
     for info in pkgutil.iter_modules(__path__):
         if info.name != "registry" and not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
+            try:
+                importlib.import_module(f"{__name__}.{info.name}")
+            except ImportError as err:
+                import_errors[info.name] = f"{type(err).__name__}: {err}"
+                warnings.warn(f"experiment module {info.name!r} could not be imported: {err}",
+                              RuntimeWarning, stacklevel=2)
