@@ -1,0 +1,346 @@
+"""Neuronal avalanches: detection from binned population activity, size and duration
+distributions, and the crackling-noise scaling relation.
+
+Definition (Beggs & Plenz 2003, J. Neurosci. 23:11167, doi:10.1523/JNEUROSCI.23-35-11167.2003):
+the population's events are binned with width ``Δt`` (default: the population's mean
+inter-event interval, ``Δt = (t_last - t_first) / (n_spikes - 1)``); an avalanche is a maximal
+run of consecutive non-empty bins bounded by empty bins. Its size ``S`` is the number of events
+in it and its duration ``T`` the number of bins (``T Δt`` in ms).
+
+At criticality ``P(S) ~ S^-α_S``, ``P(T) ~ T^-α_T`` and the mean size at fixed duration scales
+as ``<S>(T) ~ T^γ`` with the crackling-noise relation (Sethna, Dahmen & Myers 2001, Nature
+410:242, arXiv:cond-mat/0102091; Friedman et al. 2012, PRL 108:208102)::
+
+    γ = (α_T - 1) / (α_S - 1)
+
+For a critical (mean-field) branching process α_S = 3/2, α_T = 2 and γ = 2.
+
+Detection is one pass over the sorted spike times (or the counts) in a compiled loop, with
+memory proportional to the number of avalanches (at most half the number of bins): no binned
+array is built from a recording.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from neurocircuits.analysis.powerlaw import PowerLawFit, fit_power_law
+from neurocircuits.data.spikes import SpikeTrains
+from neurocircuits.validation import check_float, check_int
+
+__all__ = [
+    "Avalanches",
+    "CracklingResult",
+    "detect_avalanches",
+    "avalanches_from_counts",
+    "avalanches_from_times",
+    "mean_interevent_interval",
+    "crackling_relation",
+]
+
+
+@dataclass(frozen=True)
+class Avalanches:
+    """Avalanches of one recording.
+
+    sizes: events per avalanche (int64); durations: bins per avalanche (int64); starts: index of
+    the first bin of each; bin_ms: bin width (ms; 1.0 with ``unit="bins"`` for counts without a
+    time unit); n_bins: bins in the recording; n_events: events counted (all bins);
+    edges_dropped: avalanches touching the first or last bin that were left out.
+    """
+
+    sizes: np.ndarray
+    durations: np.ndarray
+    starts: np.ndarray
+    bin_ms: float
+    n_bins: int
+    n_events: int
+    edges_dropped: int = 0
+
+    def __len__(self) -> int:
+        return int(self.sizes.size)
+
+    @property
+    def durations_ms(self) -> np.ndarray:
+        return self.durations * self.bin_ms
+
+    def summary(self) -> dict:
+        n = len(self)
+        return {"n_avalanches": n, "bin_ms": self.bin_ms, "n_bins": self.n_bins,
+                "mean_size": float(self.sizes.mean()) if n else 0.0,
+                "mean_duration_bins": float(self.durations.mean()) if n else 0.0,
+                "max_size": int(self.sizes.max()) if n else 0}
+
+
+# ---------------------------------------------------------------------------------------------
+# compiled kernels
+@numba.njit(cache=True)
+def _grow(a, n):
+    b = np.empty(max(2 * a.size, 16), dtype=a.dtype)
+    b[:n] = a[:n]
+    return b
+
+
+@numba.njit(cache=True)
+def _kernel_times(times, bin_ms, n_bins):
+    """One pass over sorted times: bin b = floor(t / bin_ms) (clipped to n_bins - 1)."""
+    cap = 1024
+    sizes = np.empty(cap, np.int64)
+    durs = np.empty(cap, np.int64)
+    starts = np.empty(cap, np.int64)
+    n = 0
+    cur = np.int64(-2)
+    start = np.int64(-1)
+    size = np.int64(0)
+    last = n_bins - 1
+    for i in range(times.size):
+        b = np.int64(times[i] / bin_ms)
+        if b > last:
+            b = last
+        if b == cur:
+            size += 1
+        elif b == cur + 1:
+            size += 1
+            cur = b
+        else:
+            if size > 0:
+                if n == sizes.size:
+                    sizes = _grow(sizes, n)
+                    durs = _grow(durs, n)
+                    starts = _grow(starts, n)
+                sizes[n] = size
+                durs[n] = cur - start + 1
+                starts[n] = start
+                n += 1
+            start = b
+            cur = b
+            size = 1
+    if size > 0:
+        if n == sizes.size:
+            sizes = _grow(sizes, n)
+            durs = _grow(durs, n)
+            starts = _grow(starts, n)
+        sizes[n] = size
+        durs[n] = cur - start + 1
+        starts[n] = start
+        n += 1
+    return sizes[:n].copy(), durs[:n].copy(), starts[:n].copy()
+
+
+@numba.njit(cache=True)
+def _kernel_counts(counts):
+    cap = 1024
+    sizes = np.empty(cap, np.int64)
+    durs = np.empty(cap, np.int64)
+    starts = np.empty(cap, np.int64)
+    n = 0
+    size = np.int64(0)
+    start = np.int64(-1)
+    for t in range(counts.size):
+        c = counts[t]
+        if c > 0:
+            if size == 0:
+                start = t
+            size += c
+        elif size > 0:
+            if n == sizes.size:
+                sizes = _grow(sizes, n)
+                durs = _grow(durs, n)
+                starts = _grow(starts, n)
+            sizes[n] = size
+            durs[n] = t - start
+            starts[n] = start
+            n += 1
+            size = 0
+    if size > 0:
+        if n == sizes.size:
+            sizes = _grow(sizes, n)
+            durs = _grow(durs, n)
+            starts = _grow(starts, n)
+        sizes[n] = size
+        durs[n] = counts.size - start
+        starts[n] = start
+        n += 1
+    return sizes[:n].copy(), durs[:n].copy(), starts[:n].copy()
+
+
+def _finish(sizes, durs, starts, bin_ms, n_bins, n_events, drop_edges) -> Avalanches:
+    dropped = 0
+    if drop_edges and sizes.size:
+        keep = (starts > 0) & (starts + durs < n_bins)
+        dropped = int(sizes.size - keep.sum())
+        sizes, durs, starts = sizes[keep], durs[keep], starts[keep]
+    return Avalanches(sizes, durs, starts, float(bin_ms), int(n_bins), int(n_events), dropped)
+
+
+# ---------------------------------------------------------------------------------------------
+def mean_interevent_interval(times_ms) -> float:
+    """Mean interval (ms) between consecutive events of the pooled population:
+    ``(t_last - t_first) / (n - 1)`` for sorted times. Needs two distinct times."""
+    t = np.asarray(times_ms, dtype=np.float64)
+    if t.ndim != 1 or t.size < 2:
+        raise ValueError(f"need at least 2 events to define a mean inter-event interval, got {t.size}")
+    span = float(t[-1] - t[0])
+    if not math.isfinite(span) or span <= 0:
+        raise ValueError(f"mean inter-event interval needs t_last > t_first, got span {span} ms")
+    return span / (t.size - 1)
+
+
+def avalanches_from_counts(counts, *, bin_ms: float = 1.0, drop_edges: bool = False) -> Avalanches:
+    """Avalanches of a 1-D array of event counts per bin (non-negative integers).
+
+    ``bin_ms`` only labels the bins' width. ``drop_edges=True`` leaves out avalanches touching
+    the first or last bin (they may be cut by the recording's ends)."""
+    c = np.asarray(counts)
+    if c.ndim != 1:
+        raise ValueError(f"counts must be 1-D [n_bins], got shape {c.shape}")
+    if c.size == 0:
+        raise ValueError("counts is empty: need at least one bin")
+    if c.dtype.kind == "f":
+        if not np.isfinite(c).all():
+            raise ValueError("counts contains NaN or infinite values")
+        if not np.all(c == np.round(c)):
+            raise TypeError("counts must hold integers, got non-integer floats")
+    elif c.dtype.kind not in "iub":
+        raise TypeError(f"counts must be an integer array, got dtype {c.dtype}")
+    c = c.astype(np.int64)
+    if c.min() < 0:
+        raise ValueError(f"counts must be >= 0, got minimum {c.min()}")
+    bin_ms = check_float("bin_ms", bin_ms, positive=True)
+    s, d, st = _kernel_counts(c)
+    return _finish(s, d, st, bin_ms, c.size, int(c.sum()), drop_edges)
+
+
+def avalanches_from_times(times_ms, duration_ms: float, bin_ms: float | None = None, *,
+                          drop_edges: bool = False, check_sorted: bool = True) -> Avalanches:
+    """Avalanches of pooled event times (ms, ascending, in ``[0, duration_ms)``) in one pass.
+
+    ``bin_ms=None`` uses the mean inter-event interval. Bins are ``[k Δt, (k+1) Δt)``; the last
+    bin may be partial (as in ``SpikeTrains.population_counts``)."""
+    t = np.asarray(times_ms)
+    if t.ndim != 1:
+        raise ValueError(f"times_ms must be 1-D, got shape {t.shape}")
+    if t.dtype.kind not in "fiu":
+        raise TypeError(f"times_ms must be numeric, got dtype {t.dtype}")
+    t = t.astype(np.float64, copy=False)
+    dur = check_float("duration_ms", duration_ms, positive=True)
+    if t.size == 0:
+        raise ValueError("the recording has no events: avalanches are undefined")
+    if not (math.isfinite(t[0]) and math.isfinite(t[-1])) or (check_sorted and not np.isfinite(t).all()):
+        raise ValueError("times_ms contains NaN or infinite values")
+    if t[0] < 0:
+        raise ValueError(f"event times must be >= 0 ms, got {t[0]}")
+    if t[-1] >= dur:
+        raise ValueError(f"event times must be < duration_ms = {dur}, got {t[-1]}")
+    if check_sorted and t.size > 1 and np.any(t[1:] < t[:-1]):
+        raise ValueError("times_ms must be sorted ascending")
+    bin_ms = mean_interevent_interval(t) if bin_ms is None else check_float("bin_ms", bin_ms, positive=True)
+    n_bins = int(math.ceil(dur / bin_ms - 1e-9))
+    s, d, st = _kernel_times(t, bin_ms, n_bins)
+    return _finish(s, d, st, bin_ms, n_bins, t.size, drop_edges)
+
+
+def detect_avalanches(data, bin_ms: float | None = None, *, drop_edges: bool = False,
+                      neurons=None) -> Avalanches:
+    """Avalanches of a :class:`SpikeTrains` recording (optionally of a subset of ``neurons``) or
+    of a 1-D count array.
+
+    For recordings ``bin_ms=None`` takes the population's mean inter-event interval; for count
+    arrays the bins are the array's (``bin_ms`` defaults to 1 and only labels them)."""
+    if isinstance(data, SpikeTrains):
+        st = data if neurons is None else data.select(neurons)
+        if st.n_spikes == 0:
+            raise ValueError("the recording has no spikes: avalanches are undefined")
+        # SpikeTrains guarantees sorted, finite, in-range times
+        return avalanches_from_times(st.times_ms, st.duration_ms, bin_ms, drop_edges=drop_edges,
+                                     check_sorted=False)
+    if neurons is not None:
+        raise ValueError("neurons= applies to SpikeTrains recordings only")
+    return avalanches_from_counts(data, bin_ms=1.0 if bin_ms is None else bin_ms, drop_edges=drop_edges)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CracklingResult:
+    """Crackling-noise check.
+
+    gamma_fit: slope of log <S> against log T (least squares over durations in
+    [t_min, t_max] with at least ``min_count`` avalanches each); gamma_se: its standard error;
+    gamma_pred: (α_T - 1) / (α_S - 1); size_fit/duration_fit: the power-law fits used;
+    durations/mean_sizes: the <S>(T) curve (all durations)."""
+
+    gamma_fit: float
+    gamma_se: float
+    gamma_pred: float
+    size_fit: PowerLawFit
+    duration_fit: PowerLawFit
+    durations: np.ndarray
+    mean_sizes: np.ndarray
+    counts: np.ndarray
+    fit_range: tuple
+
+    @property
+    def difference(self) -> float:
+        return self.gamma_fit - self.gamma_pred
+
+    def to_dict(self) -> dict:
+        return {"gamma_fit": self.gamma_fit, "gamma_se": self.gamma_se, "gamma_pred": self.gamma_pred,
+                "alpha_size": self.size_fit.alpha, "alpha_size_se": self.size_fit.sigma,
+                "xmin_size": self.size_fit.xmin, "alpha_duration": self.duration_fit.alpha,
+                "alpha_duration_se": self.duration_fit.sigma, "xmin_duration": self.duration_fit.xmin,
+                "fit_range": list(self.fit_range)}
+
+
+def mean_size_by_duration(sizes, durations):
+    """Distinct durations, the mean size of the avalanches of each, and their number."""
+    s = np.asarray(sizes, dtype=np.float64)
+    d = np.asarray(durations, dtype=np.int64)
+    u, inv, cnt = np.unique(d, return_inverse=True, return_counts=True)
+    tot = np.bincount(inv, weights=s)
+    return u, tot / cnt, cnt
+
+
+def crackling_relation(av_or_sizes, durations=None, *, size_fit: PowerLawFit | None = None,
+                       duration_fit: PowerLawFit | None = None, t_min: int | None = None,
+                       t_max: int | None = None, min_count: int = 10,
+                       size_xmax: int | None = None, duration_xmax: int | None = None) -> CracklingResult:
+    """Fit ``<S>(T) ~ T^γ`` and compare with ``(α_T - 1)/(α_S - 1)``.
+
+    Pass an :class:`Avalanches` or arrays ``sizes, durations``. Exponents come from
+    :func:`fit_power_law` (x_min by KS) unless fits are given. ``t_min`` defaults to the duration
+    fit's x_min and ``t_max`` to the largest duration having ``min_count`` avalanches. At least 3
+    durations must lie in the range."""
+    if isinstance(av_or_sizes, Avalanches):
+        sizes, durations = av_or_sizes.sizes, av_or_sizes.durations
+    else:
+        if durations is None:
+            raise ValueError("pass an Avalanches or both sizes and durations")
+        sizes = av_or_sizes
+    sizes = np.asarray(sizes)
+    durations = np.asarray(durations)
+    if sizes.shape != durations.shape or sizes.ndim != 1:
+        raise ValueError(f"sizes and durations must be 1-D of equal length, got {sizes.shape} and "
+                         f"{durations.shape}")
+    min_count = check_int("min_count", min_count, min_value=1)
+    fs = size_fit if size_fit is not None else fit_power_law(sizes, xmax=size_xmax)
+    fd = duration_fit if duration_fit is not None else fit_power_law(durations, xmax=duration_xmax)
+    u, ms, cnt = mean_size_by_duration(sizes, durations)
+    lo = fd.xmin if t_min is None else check_int("t_min", t_min, min_value=1)
+    ok = cnt >= min_count
+    hi = (int(u[ok].max()) if ok.any() else lo) if t_max is None else check_int("t_max", t_max, min_value=1)
+    sel = ok & (u >= lo) & (u <= hi)
+    if sel.sum() < 3:
+        raise ValueError(f"need at least 3 durations in [{lo}, {hi}] with >= {min_count} avalanches "
+                         f"each to fit <S>(T), got {int(sel.sum())}")
+    lx, ly = np.log(u[sel].astype(np.float64)), np.log(ms[sel])
+    A = np.vstack([lx, np.ones_like(lx)]).T
+    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
+    resid = ly - A @ coef
+    dof = max(lx.size - 2, 1)
+    se = math.sqrt(float(resid @ resid) / dof / float(((lx - lx.mean()) ** 2).sum()))
+    pred = (fd.alpha - 1.0) / (fs.alpha - 1.0)
+    return CracklingResult(float(coef[0]), se, pred, fs, fd, u, ms, cnt, (int(lo), int(hi)))
