@@ -160,6 +160,7 @@ def _network_kernel(seed, n, targets, sigma, h, n_steps, kind, refr, init_active
             cur[n_cur] = u
             n_cur += 1
     counts = np.zeros(n_steps, np.int64)
+    caused = np.zeros(n_steps, np.int64)
     sub = np.zeros(n_steps, np.int64)
     sp_t = np.empty(max_spikes if record_spikes else 0, np.int64)
     sp_i = np.empty(max_spikes if record_spikes else 0, np.int64)
@@ -186,6 +187,7 @@ def _network_kernel(seed, n, targets, sigma, h, n_steps, kind, refr, init_active
                         last[v] = t
                         nxt[n_nxt] = v
                         n_nxt += 1
+        caused[t] = n_nxt
         # external drive: each unit with probability h (exact: Binomial count of distinct units)
         if h > 0:
             c = np.random.binomial(n, h)
@@ -216,19 +218,21 @@ def _network_kernel(seed, n, targets, sigma, h, n_steps, kind, refr, init_active
         cur = nxt
         nxt = tmp
         n_cur = n_nxt
-    return counts, sub, sp_t[:n_sp].copy(), sp_i[:n_sp].copy(), overflow
+    return counts, caused, sub, sp_t[:n_sp].copy(), sp_i[:n_sp].copy(), overflow
 
 
 @dataclass(frozen=True)
 class BranchingNetworkRun:
     """Output of :func:`branching_network`.
 
-    counts: active units per step ``[n_steps]``; sub_counts: active recorded units per step
+    counts: active units per step ``[n_steps]``; caused: those of them activated by transmission
+    from the previous step (the rest were driven); sub_counts: active recorded units per step
     (the ``record`` subset; equal to counts when all are recorded); recorded: ids of the recorded
     units; spikes: a :class:`SpikeTrains` of all units (``record_spikes=True``) or None; n_units,
     k, sigma, h, refractory_steps: the parameters."""
 
     counts: np.ndarray
+    caused: np.ndarray
     sub_counts: np.ndarray
     recorded: np.ndarray
     spikes: SpikeTrains | None
@@ -242,6 +246,20 @@ class BranchingNetworkRun:
     def density(self) -> np.ndarray:
         """Fraction of units active per step, ρ_t = A_t / N."""
         return self.counts / self.n_units
+
+    def descendant_ratio(self) -> float:
+        """Mean number of descendants per ancestor, ``Σ_t caused_{t+1} / Σ_t A_t``: the
+        branching ratio of the dynamics (Beggs & Plenz 2003), which refractoriness, target
+        collisions and drive-occupied units push below the branching parameter σ."""
+        anc = self.counts[:-1].sum()
+        if anc == 0:
+            raise ValueError("no activity: the descendant ratio is undefined")
+        return float(self.caused[1:].sum() / anc)
+
+    def susceptibility(self) -> float:
+        """``χ = N (<ρ²> - <ρ>²)``, the variance of the active density times the network size
+        (Williams-Garcia et al. 2014)."""
+        return float(self.n_units * self.density.var())
 
 
 def branching_network(n_units: int, k: int, sigma: float, h: float, n_steps: int, *,
@@ -293,7 +311,7 @@ def branching_network(n_units: int, k: int, sigma: float, h: float, n_steps: int
     init = np.array([0], np.int64) if h == 0 else np.empty(0, np.int64)
     kseed = int(rng.integers(0, 2**32 - 1))
     total = n_steps + burn_in
-    counts, sub, sp_t, sp_i, overflow = _network_kernel(kseed, n, targets, sigma, h, total, kind, refr,
+    counts, caused, sub, sp_t, sp_i, overflow = _network_kernel(kseed, n, targets, sigma, h, total, kind, refr,
                                                         init, mask, record_spikes, max_spikes)
     spikes = None
     if record_spikes:
@@ -302,4 +320,5 @@ def branching_network(n_units: int, k: int, sigma: float, h: float, n_steps: int
                              "shorten the run")
         keep = sp_t >= burn_in
         spikes = SpikeTrains((sp_t[keep] - burn_in) * dt_ms, sp_i[keep], n, n_steps * dt_ms)
-    return BranchingNetworkRun(counts[burn_in:], sub[burn_in:], recorded, spikes, n, k, sigma, h, refr)
+    return BranchingNetworkRun(counts[burn_in:], caused[burn_in:], sub[burn_in:], recorded, spikes, n, k, sigma,
+                               h, refr)
