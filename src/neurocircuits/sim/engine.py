@@ -1,0 +1,408 @@
+"""The compiled time loop: one Numba function advances the whole network by a chunk of steps.
+
+No Python runs per time step: Python only splits a run into chunks (for monitors, progress
+bars and bounded buffers) and calls :func:`_run_chunk`, compiled once with ``@njit(cache=True)``.
+Per step ``t`` (see :mod:`network` for the timing convention and :mod:`models` for the
+equations):
+
+1. spike-time sources emit their spikes of step ``t``;
+2. for each population: Poisson drives add their events to this step's ring-buffer slot; each
+   neuron reads its arrivals (receptors v / exc / inh), integrates one step (exact propagators
+   for the linear parts), tests the threshold, resets and starts its refractory count;
+   Poisson sources draw their spikes;
+3. the spikes of step ``t`` are delivered along their CSR rows into the ring buffer slot
+   ``(t + delay) mod L`` of each synapse's receptor;
+4. recording: spike buffer, spikes per population, sampled state.
+
+Random numbers come from the counter-based generator of :mod:`inputs` (a pure function of seed,
+stream, step and neuron), so runs are repeatable and identical to :mod:`reference`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+
+from neurocircuits.progress import progress as _progress
+from neurocircuits.sim import models as M
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def _u01(key, counter):
+    z = key + counter * _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * _INV53
+
+
+@njit(cache=True)
+def uniform_nb(key, counters):
+    """Compiled twin of :func:`inputs.uniform_np` (used to test that both agree)."""
+    out = np.empty(counters.size)
+    for k in range(counters.size):
+        out[k] = _u01(np.uint64(key), np.uint64(counters[k]))
+    return out
+
+
+@njit(cache=True, inline="always")
+def _finish(i, vi, th, vr, tref, r, v, ref, flag):
+    """Threshold, reset and refractory count for neuron i with new potential vi."""
+    s = vi >= th
+    v[i] = vr if s else vi
+    ref[i] = tref if s else r
+    flag[i] = 1 if s else 0
+
+
+@njit(cache=True)
+def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
+    dm = pt[M.P_DM]
+    de = pt[M.P_DE]
+    di = pt[M.P_DI]
+    Pe = pt[M.P_PE]
+    Pi = pt[M.P_PI]
+    EL = pt[M.P_EL]
+    Ib0 = pt[M.P_IB]
+    th = pt[M.P_TH]
+    vr = pt[M.P_VR]
+    b1 = base + N
+    b2 = base + 2 * N
+    # unsigned indices: no negative-index wraparound, so the loop vectorises
+    for k in range(s1 - s0):
+        i = np.uint64(s0 + k)
+        j0 = np.uint64(base + s0 + k)
+        j1 = np.uint64(b1 + s0 + k)
+        j2 = np.uint64(b2 + s0 + k)
+        xv = ring[j0]
+        xe = ring[j1]
+        xi = ring[j2]
+        ring[j0] = 0.0
+        ring[j1] = 0.0
+        ring[j2] = 0.0
+        Ie = ge[i] + xe
+        Ii = gi[i] + xi
+        Ib = Ib0 + iext[i]
+        r = ref[i]
+        vo = v[i]
+        vn = EL + Ib + (vo - EL - Ib) * dm + Ie * Pe + Ii * Pi + xv
+        vi = vo if r > 0 else vn
+        ge[i] = Ie * de
+        gi[i] = Ii * di
+        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+
+
+@njit(cache=True)
+def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
+    de = pt[M.P_DE]
+    di = pt[M.P_DI]
+    EL = pt[M.P_EL]
+    Ib0 = pt[M.P_IB]
+    th = pt[M.P_TH]
+    vr = pt[M.P_VR]
+    Ee = pt[M.P_EE]
+    Ei = pt[M.P_EI]
+    dtau = pt[M.P_DTAU]
+    b1 = base + N
+    b2 = base + 2 * N
+    # unsigned indices: no negative-index wraparound, so the loop vectorises
+    for k in range(s1 - s0):
+        i = np.uint64(s0 + k)
+        j0 = np.uint64(base + s0 + k)
+        j1 = np.uint64(b1 + s0 + k)
+        j2 = np.uint64(b2 + s0 + k)
+        xv = ring[j0]
+        xe = ring[j1]
+        xi = ring[j2]
+        ring[j0] = 0.0
+        ring[j1] = 0.0
+        ring[j2] = 0.0
+        Ge = ge[i] + xe
+        Gi = gi[i] + xi
+        Ib = Ib0 + iext[i]
+        r = ref[i]
+        vo = v[i]
+        vn = vo + dtau * (Ge * (Ee - vo) + Gi * (Ei - vo) - (vo - EL) + Ib) + xv
+        vi = vo if r > 0 else vn
+        ge[i] = Ge * de
+        gi[i] = Gi * di
+        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+
+
+@njit(cache=True)
+def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
+    de = pt[M.P_DE]
+    di = pt[M.P_DI]
+    EL = pt[M.P_EL]
+    Ib0 = pt[M.P_IB]
+    th = pt[M.P_TH]
+    vr = pt[M.P_VR]
+    Ee = pt[M.P_EE]
+    Ei = pt[M.P_EI]
+    dtau = pt[M.P_DTAU]
+    b1 = base + N
+    b2 = base + 2 * N
+    # unsigned indices: no negative-index wraparound, so the loop vectorises
+    for k in range(s1 - s0):
+        i = np.uint64(s0 + k)
+        j0 = np.uint64(base + s0 + k)
+        j1 = np.uint64(b1 + s0 + k)
+        j2 = np.uint64(b2 + s0 + k)
+        xv = ring[j0]
+        xe = ring[j1]
+        xi = ring[j2]
+        ring[j0] = 0.0
+        ring[j1] = 0.0
+        ring[j2] = 0.0
+        Ge = ge[i] + xe
+        Gi = gi[i] + xi
+        Ib = Ib0 + iext[i]
+        r = ref[i]
+        vo = v[i]
+        gt = 1.0 + Ge + Gi
+        vinf = (EL + Ib + Ge * Ee + Gi * Ei) / gt
+        vn = vinf + (vo - vinf) * np.exp(-dtau * gt) + xv
+        vi = vo if r > 0 else vn
+        ge[i] = Ge * de
+        gi[i] = Gi * di
+        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+
+
+@njit(cache=True)
+def _collect(s0, s1, flag, flag64, spk, nsp):
+    """Append the indices i in [s0, s1) with flag[i] set to spk (in increasing order); flags
+    are scanned eight at a time through the uint64 view ``flag64``."""
+    i = s0
+    while i < s1 and (i & 7) != 0:
+        if flag[i]:
+            spk[nsp] = i
+            nsp += 1
+        i += 1
+    while i + 8 <= s1:
+        if flag64[i >> 3] != 0:
+            for j in range(i, i + 8):
+                if flag[j]:
+                    spk[nsp] = j
+                    nsp += 1
+        i += 8
+    while i < s1:
+        if flag[i]:
+            spk[nsp] = i
+            nsp += 1
+        i += 1
+    return nsp
+
+
+@njit(cache=True)
+def _run_chunk(t0, n_steps, N, L,
+               pop_kind, pop_start, pop_stop, pop_tref, pop_chan, ptab, src_key,
+               indptr, syn_off, syn_w,
+               drv_pop, drv_chan, drv_w, drv_key, drv_k0, drv_cs, drv_cl, cdf,
+               st_step, st_id, iext,
+               v, ge, gi, ref, ring, spike_count, st_ptr,
+               rec_flag, rec_step, rec_id, rec_n,
+               mon_idx, mon_var, mon_every, mon_row0, mon_buf,
+               pop_counts, spk, flag):
+    """Advance ``n_steps`` steps from global step ``t0``; returns the steps done (fewer when
+    the spike buffer would overflow). See the module docstring for the step order."""
+    mask = L - 1
+    stride = 3 * N
+    ring_size = L * stride
+    n_pops = pop_kind.size
+    n_drv = drv_pop.size
+    n_cols = mon_idx.size
+    cap = rec_step.size
+    n_rec_neurons = 0
+    for i in range(N):
+        n_rec_neurons += rec_flag[i]
+    NN = np.uint64(N)
+    flag64 = flag.view(np.uint64)
+    for k in range(n_steps):
+        t = t0 + k
+        if rec_n[0] + n_rec_neurons > cap:
+            return k
+        # state samples at the start of the step
+        for c in range(n_cols):
+            if t % mon_every[c] == 0:
+                j = mon_idx[c]
+                var = mon_var[c]
+                val = v[j] if var == 0 else (ge[j] if var == 1 else gi[j])
+                mon_buf[t // mon_every[c] - mon_row0[c], c] = val
+        base = (t & mask) * stride
+        nsp = 0
+        # 1. spike-time sources
+        p0 = st_ptr[0]
+        while p0 < st_step.size and st_step[p0] < t:
+            p0 += 1
+        while p0 < st_step.size and st_step[p0] == t:
+            spk[nsp] = st_id[p0]
+            nsp += 1
+            p0 += 1
+        st_ptr[0] = p0
+        tN = np.uint64(t) * NN
+        for p in range(n_pops):
+            kind = pop_kind[p]
+            s0 = pop_start[p]
+            s1 = pop_stop[p]
+            before = nsp
+            if kind == M.KIND_SPIKES:
+                # counted here for the per-population spike counts
+                for q in range(nsp):
+                    if spk[q] >= s0 and spk[q] < s1:
+                        pop_counts[k, p] += 1
+                continue
+            if kind == M.KIND_POISSON:
+                pr = ptab[p, M.P_PSPIKE]
+                key = src_key[p]
+                for i in range(s0, s1):
+                    if _u01(key, tN + np.uint64(i)) < pr:
+                        spk[nsp] = i
+                        nsp += 1
+                pop_counts[k, p] = nsp - before
+                continue
+            # 2a. Poisson drives onto this population
+            for d in range(n_drv):
+                if drv_pop[d] != p:
+                    continue
+                key = drv_key[d]
+                cs = drv_cs[d]
+                last = drv_cl[d] - 1
+                k0 = drv_k0[d]
+                w = drv_w[d]
+                off = base + drv_chan[d] * N
+                for i in range(s0, s1):
+                    u = _u01(key, tN + np.uint64(i))
+                    j = 0
+                    while j < last and u >= cdf[cs + j]:
+                        j += 1
+                    cnt = k0 + j
+                    if cnt > 0:
+                        ring[off + i] += cnt * w
+            # 2b. neuron update (branch-free loops that vectorise), then collect the spikes
+            if kind == M.KIND_LIF:
+                _update_lif(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext, flag)
+            elif kind == M.KIND_COND_EULER:
+                _update_cond_euler(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext,
+                                   flag)
+            else:
+                _update_cond_exp(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext,
+                                 flag)
+            nsp = _collect(s0, s1, flag, flag64, spk, nsp)
+            pop_counts[k, p] = nsp - before
+        # 3. delivery
+        for q in range(nsp):
+            j = spk[q]
+            spike_count[j] += 1
+            if rec_flag[j]:
+                r = rec_n[0]
+                rec_step[r] = t
+                rec_id[r] = j
+                rec_n[0] = r + 1
+            for s in range(indptr[j], indptr[j + 1]):
+                idx = base + syn_off[s]
+                if idx >= ring_size:
+                    idx -= ring_size
+                ring[idx] += syn_w[s]
+    return n_steps
+
+
+# ----------------------------------------------------------------------- Python driver
+class MonitorPlan:
+    """What the monitors of a network need from an engine, and how to hand results back."""
+
+    def __init__(self, net, built):
+        from neurocircuits.sim.monitors import RateMonitor, SpikeMonitor, StateMonitor
+
+        N = built.N
+        self.spike_mons = [m for m in net.monitors if isinstance(m, SpikeMonitor)]
+        self.state_mons = [m for m in net.monitors if isinstance(m, StateMonitor)]
+        self.rate_mons = [m for m in net.monitors if isinstance(m, RateMonitor)]
+        self.rec_flag = np.zeros(N, dtype=np.uint8)
+        for m in self.spike_mons:
+            self.rec_flag[m.start:m.stop] = 1
+        cols_i, cols_v, cols_e, self.slices = [], [], [], []
+        pos = 0
+        for m in self.state_mons:
+            cols_i.append(m.col_idx)
+            cols_v.append(m.col_var)
+            cols_e.append(np.full(m.col_idx.size, m.every_steps, np.int64))
+            self.slices.append(slice(pos, pos + m.col_idx.size))
+            pos += m.col_idx.size
+        cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)  # noqa: E731
+        self.mon_idx, self.mon_var, self.mon_every = cat(cols_i), cat(cols_v), cat(cols_e)
+
+    def state_rows(self, t0: int, n: int):
+        """Per column: first sample index, and the buffer of rows for steps [t0, t0 + n)."""
+        e = self.mon_every
+        row0 = -(-t0 // e) if e.size else np.zeros(0, np.int64)
+        rows = int(((t0 + n - 1) // e - row0).max() + 1) if e.size else 0
+        return row0.astype(np.int64), np.zeros((max(rows, 0), e.size))
+
+    def dispatch(self, t0, n_done, rec_step, rec_id, pop_counts, mon_buf, row0):
+        for m in self.spike_mons:
+            m._consume(rec_step, rec_id)
+        for m in self.rate_mons:
+            m._consume(pop_counts[:n_done])
+        for m, sl in zip(self.state_mons, self.slices):
+            k = m.every_steps
+            first = -(-t0 // k)
+            last = (t0 + n_done - 1) // k
+            if last >= first:
+                c0 = sl.start
+                r0 = first - row0[c0]
+                m._consume(np.arange(first, last + 1) * k, mon_buf[r0:r0 + last - first + 1, sl])
+
+
+class RunInfo(dict):
+    """Timings and counts of a run (wall seconds, steps, spikes)."""
+
+
+def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: int = 10_000,
+              spike_capacity: int | None = None) -> RunInfo:
+    """Run ``n_steps`` compiled steps of ``net`` (built as ``b``) from ``state`` (updated in place)."""
+    plan = MonitorPlan(net, b)
+    N = b.N
+    cap = spike_capacity or max(2 * N + 16, min(4_000_000, N * chunk_steps // 20 + 2 * N + 16))
+    cap = max(cap, N + 1)
+    rec_step = np.zeros(cap, np.int64)
+    rec_id = np.zeros(cap, np.int64)
+    spk = np.zeros(N + 1, np.int64)
+    flag = np.zeros((N + 8) // 8 * 8, np.uint8)
+    t_start = time.perf_counter()
+    done = 0
+    bar = _progress(total=n_steps, desc="simulate", unit="step") if progress else None
+    spikes_before = int(state["spike_count"].sum())
+    while done < n_steps:
+        t0 = net.t_step
+        n = min(chunk_steps, n_steps - done)
+        row0, mon_buf = plan.state_rows(t0, n)
+        pop_counts = np.zeros((n, len(b.pop_kind)), np.int64)
+        rec_n = np.zeros(1, np.int64)
+        got = _run_chunk(t0, n, N, b.L, b.pop_kind, b.pop_start, b.pop_stop, b.pop_tref, b.pop_chan,
+                         b.ptab, b.src_key, b.indptr, b.syn_off, b.syn_w,
+                         b.drv_pop, b.drv_chan, b.drv_w, b.drv_key, b.drv_k0, b.drv_cdf_start,
+                         b.drv_cdf_len, b.cdf_table, b.st_step, b.st_id, b.iext,
+                         state["v"], state["ge"], state["gi"], state["ref"], state["ring"],
+                         state["spike_count"], state["st_ptr"],
+                         plan.rec_flag, rec_step, rec_id, rec_n,
+                         plan.mon_idx, plan.mon_var, plan.mon_every, row0, mon_buf, pop_counts, spk,
+                         flag)
+        got = int(got)
+        r = int(rec_n[0])
+        plan.dispatch(t0, got, rec_step[:r], rec_id[:r], pop_counts, mon_buf, row0)
+        net.t_step += got
+        done += got
+        if bar is not None:
+            bar.update(got)
+    if bar is not None:
+        bar.close()
+    wall = time.perf_counter() - t_start
+    n_sp = int(state["spike_count"].sum()) - spikes_before
+    return RunInfo(wall_s=wall, steps=n_steps, spikes=n_sp)
