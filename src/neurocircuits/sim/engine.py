@@ -284,7 +284,7 @@ def _run_chunk(t0, n_steps, N, L,
                         j += 1
                     cnt = k0 + j
                     if cnt > 0:
-                        ring[off + i] += cnt * w
+                        ring[np.uint64(off + i)] += cnt * w
             # 2b. neuron update (branch-free loops that vectorise), then collect the spikes
             if kind == M.KIND_LIF:
                 _update_lif(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext, flag)
@@ -305,11 +305,14 @@ def _run_chunk(t0, n_steps, N, L,
                 rec_step[r] = t
                 rec_id[r] = j
                 rec_n[0] = r + 1
+            ubase = np.uint64(base)
+            usize = np.uint64(ring_size)
             for s in range(indptr[j], indptr[j + 1]):
-                idx = base + syn_off[s]
-                if idx >= ring_size:
-                    idx -= ring_size
-                ring[idx] += syn_w[s]
+                us = np.uint64(s)
+                idx = ubase + np.uint64(syn_off[us])
+                if idx >= usize:
+                    idx -= usize
+                ring[idx] += syn_w[us]
     return n_steps
 
 
@@ -406,3 +409,45 @@ def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: i
     wall = time.perf_counter() - t_start
     n_sp = int(state["spike_count"].sum()) - spikes_before
     return RunInfo(wall_s=wall, steps=n_steps, spikes=n_sp)
+
+
+@njit(cache=True)
+def csr_order(pre, N):
+    """Stable counting sort of synapses by presynaptic neuron: ``(order, indptr)`` with
+    ``pre[order]`` ascending and row ``j`` at ``order[indptr[j]:indptr[j + 1]]``. O(n + N)."""
+    indptr = np.zeros(N + 1, np.int64)
+    for k in range(pre.size):
+        indptr[pre[k] + 1] += 1
+    for j in range(N):
+        indptr[j + 1] += indptr[j]
+    fill = indptr[:-1].copy()
+    order = np.empty(pre.size, np.int64)
+    for k in range(pre.size):
+        j = pre[k]
+        order[fill[j]] = k
+        fill[j] += 1
+    return order, indptr
+
+
+@njit(cache=True)
+def build_csr(pre, post, w, d, ch, pj, N):
+    """Scatter synapses (in projection order) into CSR order by presynaptic neuron (stable).
+    Returns ``(indptr, order, syn_off, syn_w, syn_post, syn_delay, syn_chan, syn_proj)`` where
+    ``syn_off = (delay * 3 + receptor) * N + post`` is the synapse's offset in the delay ring."""
+    order, indptr = csr_order(pre, N)
+    n = pre.size
+    syn_off = np.empty(n, np.int32)
+    syn_w = np.empty(n, np.float64)
+    syn_post = np.empty(n, np.int32)
+    syn_delay = np.empty(n, np.int32)
+    syn_chan = np.empty(n, np.int8)
+    syn_proj = np.empty(n, np.int32)
+    for s in range(n):
+        k = order[s]
+        syn_off[s] = (d[k] * 3 + ch[k]) * N + post[k]
+        syn_w[s] = w[k]
+        syn_post[s] = post[k]
+        syn_delay[s] = d[k]
+        syn_chan[s] = ch[k]
+        syn_proj[s] = pj[k]
+    return indptr, order, syn_off, syn_w, syn_post, syn_delay, syn_chan, syn_proj

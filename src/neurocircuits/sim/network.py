@@ -303,34 +303,36 @@ class Network:
         chan = np.zeros(P, dtype=np.int64)
 
         # synapses -> CSR by presynaptic neuron (stable: projection order, then creation order)
-        if self.projections:
-            pre = np.concatenate([pr.pre.start + pr.pre_idx for pr in self.projections])
-            post = np.concatenate([pr.post.start + pr.post_idx for pr in self.projections])
-            w = np.concatenate([pr.weight for pr in self.projections])
-            d = np.concatenate([pr.delay_steps for pr in self.projections])
-            ch = np.concatenate([np.full(pr.n_synapses, RECEPTORS[pr.receptor], np.int8)
-                                 for pr in self.projections])
-            pj = np.concatenate([np.full(pr.n_synapses, k, np.int32)
-                                 for k, pr in enumerate(self.projections)])
-            for pr in self.projections:
-                if pr.n_synapses:
-                    chan[pr.post.index] |= 1 << RECEPTORS[pr.receptor]
-        else:
-            pre = post = d = np.zeros(0, np.int64)
-            w = np.zeros(0)
-            ch = np.zeros(0, np.int8)
-            pj = np.zeros(0, np.int32)
-        order = np.argsort(pre, kind="stable")
-        indptr = np.zeros(N + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pre, minlength=N), out=indptr[1:])
+        from neurocircuits.sim.engine import build_csr
+
+        projs = self.projections
+        n_syn = sum(pr.n_synapses for pr in projs)
+        pre = np.empty(n_syn, np.int64)
+        post = np.empty(n_syn, np.int64)
+        w = np.empty(n_syn, np.float64)
+        d = np.empty(n_syn, np.int64)
+        ch = np.empty(n_syn, np.int8)
+        pj = np.empty(n_syn, np.int32)
+        pos = 0
+        for k, pr in enumerate(projs):
+            m = pr.n_synapses
+            sl = slice(pos, pos + m)
+            np.add(pr.pre_idx, pr.pre.start, out=pre[sl])
+            np.add(pr.post_idx, pr.post.start, out=post[sl])
+            w[sl] = pr.weight
+            d[sl] = pr.delay_steps
+            ch[sl] = RECEPTORS[pr.receptor]
+            pj[sl] = k
+            pos += m
+            if m:
+                chan[pr.post.index] |= 1 << RECEPTORS[pr.receptor]
         d_max = int(d.max()) if d.size else 1
         L = 1 << max(1, math.ceil(math.log2(d_max + 1)))
         if L * 3 * N >= 2**31:
             raise ValueError(f"delay ring of {L} slots x 3 receptors x {N} neurons exceeds 2^31 entries")
-        post_s = post[order]
-        d_s = d[order]
-        ch_s = ch[order]
-        syn_off = ((d_s * 3 + ch_s) * N + post_s).astype(np.int32)
+        indptr, order, syn_off, syn_w, syn_post, syn_delay, syn_chan, syn_proj = build_csr(
+            pre, post, w, d, ch, pj, N)
+        del pre, post, w, d, ch, pj
 
         # drives
         drv_pop, drv_chan, drv_w, drv_key, drv_k0, drv_cs, drv_cl, tables = [], [], [], [], [], [], [], []
@@ -382,8 +384,8 @@ class Network:
         self._built = Built(
             N=N, dt_ms=dt, L=L, pop_kind=pop_kind, pop_start=pop_start, pop_stop=pop_stop,
             pop_tref=pop_tref, pop_chan=chan, ptab=ptab, src_key=src_key, indptr=indptr,
-            syn_off=syn_off, syn_w=np.ascontiguousarray(w[order]), syn_post=post_s.astype(np.int32),
-            syn_delay=d_s.astype(np.int32), syn_chan=ch_s, syn_proj=pj[order],
+            syn_off=syn_off, syn_w=syn_w, syn_post=syn_post,
+            syn_delay=syn_delay, syn_chan=syn_chan, syn_proj=syn_proj,
             drv_pop=np.array(drv_pop, np.int64), drv_chan=np.array(drv_chan, np.int64),
             drv_w=np.array(drv_w, np.float64), drv_key=np.array(drv_key, np.uint64),
             drv_k0=np.array(drv_k0, np.int64), drv_cdf_start=np.array(drv_cs, np.int64),
