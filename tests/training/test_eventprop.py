@@ -10,6 +10,15 @@ from neurocircuits.training.eventprop import (EventPropConfig, EventPropNetwork,
 LABELS = torch.tensor([0, 1, 2])
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny tensors: thread hand-offs would dominate on a shared machine
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _events(seed=0, B=3, n_in=6, T=30.0):
     rng = np.random.default_rng(seed)
     return SpikeEvents.from_latencies(rng.uniform(0, 15, (B, n_in)), T)
