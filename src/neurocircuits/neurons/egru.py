@@ -1,0 +1,169 @@
+"""Event-based gated recurrent unit (EGRU).
+
+Subramoney, Nazeer, Schöne, Mayr & Kappel (2023), "Efficient recurrent architectures through
+activity sparsity and sparse back-propagation through time", ICLR 2023, arXiv:2206.06178.
+
+A GRU whose units communicate only through events: a unit emits its cell state when it crosses
+a learned threshold ϑ and is silent otherwise, so recurrent products (forward) and their
+gradients (backward) are needed only for the units that fired. With input x_t, previous event
+output y_{t-1} (zero for silent units) and cell state c_{t-1} (one step = one sequence element,
+unitless):
+
+    u_t = σ(W_u x_t + V_u y_{t-1} + b_u)                 update gate
+    r_t = σ(W_r x_t + V_r y_{t-1} + b_r)                 reset gate
+    z_t = tanh(W_z x_t + V_z (r_t ⊙ y_{t-1}) + b_z)      candidate
+    c_t = u_t ⊙ z_t + (1 - u_t) ⊙ c_{t-1} - y_{t-1}      cell state, reset by subtracting
+                                                          the emitted value
+    e_t = H(c_t - ϑ)                                      events (Heaviside)
+    y_t = e_t ⊙ c_t                                       event output
+
+H has a triangular pseudo-derivative for training (:class:`EventFunction`):
+dH/dv ≈ γ max(0, 1 - |v| / ε), γ = 0.3 and ε = 1 by default. The thresholds ϑ are trained
+with the rest (their gradient is -dH/dv). Activity sparsity is encouraged with
+:func:`activity_loss`, the mean event rate.
+
+Sequences are ``[T, B, n_in]`` (time first); :meth:`EGRU.forward` returns the event outputs
+``y`` [T, B, H], the events ``e`` [T, B, H] and the cell states ``c`` [T, B, H].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from neurocircuits.validation import check_float, check_int, check_tensor
+
+__all__ = ["EGRU", "EGRUParams", "EGRUState", "EventFunction", "activity_loss", "egru_step",
+           "event"]
+
+
+class EventFunction(torch.autograd.Function):
+    """Heaviside H(v) forward; triangular pseudo-derivative γ max(0, 1 - |v|/ε) backward."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, gamma: float, width: float) -> torch.Tensor:
+        ctx.save_for_backward(v)
+        ctx.gamma, ctx.width = gamma, width
+        return (v > 0).to(v.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (v,) = ctx.saved_tensors
+        pseudo = ctx.gamma * torch.clamp(1.0 - v.abs() / ctx.width, min=0.0)
+        return grad_out * pseudo, None, None
+
+
+def event(v: torch.Tensor, gamma: float = 0.3, width: float = 1.0) -> torch.Tensor:
+    """H(v) with the triangular pseudo-derivative (see :class:`EventFunction`)."""
+    return EventFunction.apply(v, gamma, width)
+
+
+def activity_loss(events: torch.Tensor) -> torch.Tensor:
+    """Mean event rate (fraction of unit-steps with an event): add λ · this to the task loss."""
+    return events.mean()
+
+
+@dataclass
+class EGRUParams:
+    W: torch.Tensor  # [3H, n_in] input weights of (u, r, z)
+    V: torch.Tensor  # [3H, H] recurrent weights of (u, r, z)
+    b: torch.Tensor  # [3H]
+    theta: torch.Tensor  # [H]
+    gamma: float = 0.3
+    width: float = 1.0
+
+
+@dataclass
+class EGRUState:
+    c: torch.Tensor  # [B, H] cell state
+    y: torch.Tensor  # [B, H] event output of the previous step
+
+
+def egru_step(x: torch.Tensor, state: EGRUState, p: EGRUParams, wx: torch.Tensor | None = None):
+    """One EGRU step (module doc). ``x`` [B, n_in]; ``wx`` optionally the precomputed input
+    drive W x + b [B, 3H]. Returns ((y, e, c), new state)."""
+    H = p.theta.shape[0]
+    if wx is None:
+        wx = torch.addmm(p.b, x, p.W.t())
+    y_prev = state.y
+    rec_ur = y_prev @ p.V[: 2 * H].t()
+    u = torch.sigmoid(wx[:, :H] + rec_ur[:, :H])
+    r = torch.sigmoid(wx[:, H:2 * H] + rec_ur[:, H:])
+    z = torch.tanh(wx[:, 2 * H:] + (r * y_prev) @ p.V[2 * H:].t())
+    c = u * z + (1.0 - u) * state.c - y_prev
+    e = event(c - p.theta, p.gamma, p.width)
+    y = e * c
+    return (y, e, c), EGRUState(c, y)
+
+
+class EGRU(nn.Module):
+    """Event-based GRU layer (module doc for equations).
+
+    Args:
+        n_in: input size.
+        hidden: number of units H.
+        threshold_init: initial thresholds ϑ, a number in (0, 1) (|c| stays below 1 when the
+            cell starts at rest, so a threshold outside (0, 1) would never or always fire).
+        threshold_spread: thresholds start uniform in threshold_init ± spread (kept in (0, 1)).
+        gamma, width: height γ > 0 and half-width ε > 0 of the pseudo-derivative.
+        seed: fixes the initial weights.
+    """
+
+    def __init__(self, n_in: int, hidden: int, threshold_init: float = 0.3,
+                 threshold_spread: float = 0.0, gamma: float = 0.3, width: float = 1.0,
+                 seed: int | None = None):
+        super().__init__()
+        self.n_in = check_int("n_in", n_in, min_value=1)
+        self.hidden = check_int("hidden", hidden, min_value=1)
+        th = check_float("threshold_init", threshold_init)
+        if not 0.0 < th < 1.0:
+            raise ValueError(f"threshold_init must lie in (0, 1), got {th}")
+        spread = check_float("threshold_spread", threshold_spread, min_value=0.0)
+        if th - spread <= 0.0 or th + spread >= 1.0:
+            raise ValueError(f"threshold_init ± threshold_spread must stay inside (0, 1), got "
+                             f"{th} ± {spread}")
+        self.gamma = check_float("gamma", gamma, positive=True)
+        self.width = check_float("width", width, positive=True)
+        gen = None
+        if seed is not None:
+            gen = torch.Generator()
+            gen.manual_seed(check_int("seed", seed, min_value=0))
+        H = self.hidden
+        bound = 1.0 / H ** 0.5
+        uni = lambda *shape: (torch.rand(*shape, generator=gen) * 2 - 1) * bound  # noqa: E731
+        self.W = nn.Parameter(uni(3 * H, self.n_in))
+        self.V = nn.Parameter(uni(3 * H, H))
+        self.b = nn.Parameter(uni(3 * H))
+        self.theta = nn.Parameter(th + spread * (torch.rand(H, generator=gen) * 2 - 1))
+
+    def params(self) -> EGRUParams:
+        return EGRUParams(self.W, self.V, self.b, self.theta, self.gamma, self.width)
+
+    def param_count(self) -> int:
+        """3H (n_in + H + 1) + H (thresholds)."""
+        return 3 * self.hidden * (self.n_in + self.hidden + 1) + self.hidden
+
+    def initial_state(self, batch: int, dtype=torch.float32, device=None) -> EGRUState:
+        batch = check_int("batch", batch, min_value=1)
+        z = torch.zeros(batch, self.hidden, dtype=dtype, device=device)
+        return EGRUState(z, z.clone())
+
+    def forward(self, x: torch.Tensor, state: EGRUState | None = None):
+        """Run ``x`` [T, B, n_in]; returns (y, e, c), each [T, B, H]."""
+        check_tensor("x", x, ndim=3, dtype_kind="float")
+        if x.shape[-1] != self.n_in:
+            raise ValueError(f"x must be [T, B, {self.n_in}], got shape {tuple(x.shape)}")
+        T, B, _ = x.shape
+        if state is None:
+            state = self.initial_state(B, x.dtype, x.device)
+        p = self.params()
+        wx_all = torch.addmm(p.b, x.reshape(T * B, -1), p.W.t()).view(T, B, -1)
+        ys, es, cs = [], [], []
+        for wx in wx_all.unbind(0):
+            (y, e, c), state = egru_step(None, state, p, wx)
+            ys.append(y)
+            es.append(e)
+            cs.append(c)
+        return torch.stack(ys), torch.stack(es), torch.stack(cs)
