@@ -39,8 +39,10 @@ from neurocircuits.sim.branching import branching_network
 _SCALES = {
     "quick": dict(n_units=400, k=10, n_steps=4000, burn_in=500, drives=(1e-3, 1e-2, 3e-2),
                   kappas=np.round(np.arange(0.90, 1.81, 0.075), 4), n_seeds=1),
-    "full": dict(n_units=1000, k=10, n_steps=30000, burn_in=2000, drives=(1e-4, 1e-3, 1e-2, 3e-2, 1e-1),
-                 kappas=np.round(np.arange(0.90, 1.91, 0.025), 4), n_seeds=1),
+    # fine grid near kappa = 1 where the low-drive peaks are sharp, coarse beyond
+    "full": dict(n_units=1000, k=10, n_steps=20000, burn_in=2000, drives=(1e-4, 1e-3, 1e-2, 3e-2, 1e-1),
+                 kappas=np.round(np.concatenate([np.arange(0.90, 1.30, 0.025), np.arange(1.30, 1.91, 0.1)]), 4),
+                 n_seeds=1),
 }
 
 

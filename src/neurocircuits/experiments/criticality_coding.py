@@ -1,0 +1,286 @@
+"""Signatures of criticality in an efficient (spike-)coding network with synaptic delays.
+
+Safavi, Chalk, Logothetis & Levina (2024), "Signatures of criticality in efficient coding
+networks", PNAS 121:e2302730121, doi:10.1073/pnas.2302730121 (bioRxiv 2023). The network is the
+spike-coding network of Boerlin, Machens & Denève (2013), PLoS Comput. Biol. 9:e1003258, with
+transmission delays and voltage noise as in Chalk, Gutkin & Denève (2016), eLife 5:e13824 and
+Timcheck, Kadmon, Boahen & Ganguli (2022), PLoS Comput. Biol. 18:e1010593.
+
+Model (time in ms). A signal ``x(t)`` (J = 1 here, positive) is read out from the spikes
+``s_i(t)`` of N LIF neurons as ``x̂ = Σ_i D_i r_i`` with ``dr_i/dt = -λ r_i + s_i``. Each neuron's
+voltage is its projection of the coding error, ``V_i = D_i (x - x̂)``, which obeys
+
+    dV_i/dt = -λ V_i + D_i c(t) - Σ_{j≠i} Ω_ij s_j(t - δ) - Ω_ii s_i(t) + σ_V ξ_i(t),
+    c = dx/dt + λ x,   Ω = D^T D,
+
+and neuron i spikes when ``V_i > T_i = Ω_ii / 2``. A neuron resets itself at once, but learns of
+the others' spikes only after the delay δ, so near-threshold neurons fire together: without noise
+they synchronise (large, stereotyped volleys: supercritical); very strong noise makes spikes
+random (small avalanches: subcritical). The coding error is ``MSE = <|x - x̂|²> / <|x|²>``.
+Euler-Maruyama with step ``dt`` (``σ_V`` in voltage units per sqrt(ms)); at most one spike per
+neuron per step.
+
+For each noise level: avalanches of the population (bin = mean inter-event interval), Shew's κ,
+discrete power-law fits of sizes and durations (Clauset et al. 2009), the crackling relation,
+and the coding error. Controls: a critical Galton–Watson branching process (σ = 1) must give
+α_S ≈ 3/2, α_T ≈ 2 and γ ≈ 2 through the same analysis.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from neurocircuits.analysis.avalanches import avalanches_from_times, crackling_relation, mean_interevent_interval
+from neurocircuits.analysis.branching import shew_kappa
+from neurocircuits.analysis.powerlaw import compare_distributions, fit_power_law
+from neurocircuits.data.spikes import SpikeTrains
+from neurocircuits.experiments import Claim, Result, experiment
+from neurocircuits.progress import progress
+from neurocircuits.sim.branching import galton_watson_avalanches
+from neurocircuits.validation import check_float, check_int
+
+
+@numba.njit(cache=True)
+def _scn_kernel(seed, d, c, x, dt, lam, delay_steps, noise, thresh, max_spikes):
+    """Delayed spike-coding network, J = 1 (d: decoding weights [N]); returns spike steps,
+    neuron ids, summed squared error and summed squared signal."""
+    np.random.seed(seed)
+    n = d.size
+    n_t = c.size
+    v = np.zeros(n)
+    xhat = 0.0
+    ring = delay_steps + 1
+    buf = np.zeros((ring, n), np.bool_)
+    nbuf = np.zeros(ring, np.int64)
+    sp_t = np.empty(max_spikes, np.int64)
+    sp_i = np.empty(max_spikes, np.int64)
+    ns = 0
+    err = 0.0
+    sig = 0.0
+    sq = noise * math.sqrt(dt)
+    for t in range(n_t):
+        for i in range(n):
+            v[i] += dt * (-lam * v[i] + d[i] * c[t]) + sq * np.random.randn()
+        slot = t % ring
+        if nbuf[slot] > 0:  # spikes of step t - ring arrive now (lateral part of Ω)
+            tot = 0.0
+            for j in range(n):
+                if buf[slot, j]:
+                    tot += d[j]
+            for j in range(n):
+                if buf[slot, j]:
+                    v[j] += d[j] * d[j]  # Ω_jj was applied at once: take it out of the sum
+                    buf[slot, j] = False
+            for i in range(n):
+                v[i] -= d[i] * tot
+            nbuf[slot] = 0
+        for i in range(n):
+            if v[i] > thresh[i]:
+                v[i] -= d[i] * d[i]
+                buf[slot, i] = True
+                nbuf[slot] += 1
+                xhat += d[i]
+                if ns < max_spikes:
+                    sp_t[ns] = t
+                    sp_i[ns] = i
+                    ns += 1
+        e = x[t] - xhat
+        err += e * e
+        sig += x[t] * x[t]
+        xhat -= dt * lam * xhat
+    return sp_t[:ns], sp_i[:ns], err, sig
+
+
+def simulate_scn(n_neurons: int, noise: float, duration_ms: float, *, delay_ms: float = 1.0,
+                 dt_ms: float = 0.1, tau_ms: float = 20.0, seed: int = 0):
+    """Simulate the delayed spike-coding network encoding ``x(t) = 1 + 0.2 Σ_f sin(2π f t + φ_f)``
+    (f = 1, 2.3, 3.7 Hz, random phases) with identical decoding weights ``D_i = 1/N``.
+
+    ``noise``: σ_V (voltage units per sqrt(ms)); the threshold is ``T = D²/2``.
+    Returns ``(SpikeTrains, mse)`` with ``mse = <(x - x̂)²> / <x²>``."""
+    n = check_int("n_neurons", n_neurons, min_value=1)
+    noise = check_float("noise", noise, min_value=0.0)
+    dur = check_float("duration_ms", duration_ms, positive=True)
+    delay_ms = check_float("delay_ms", delay_ms, min_value=0.0)
+    dt = check_float("dt_ms", dt_ms, positive=True)
+    tau = check_float("tau_ms", tau_ms, positive=True)
+    n_t = int(round(dur / dt))
+    if n_t < 2:
+        raise ValueError(f"duration_ms = {dur} is shorter than two steps of dt_ms = {dt}")
+    rng = np.random.default_rng(seed)
+    lam = 1.0 / tau
+    t_s = np.arange(n_t + 1) * dt * 1e-3
+    x = np.ones(n_t + 1)
+    for f in (1.0, 2.3, 3.7):
+        x += 0.2 * np.sin(2 * np.pi * f * t_s + rng.uniform(0, 2 * np.pi))
+    c = (x[1:] - x[:-1]) / dt + lam * x[:-1]
+    x = x[:-1]
+    d = np.full(n, 1.0 / n)
+    thresh = 0.5 * d * d
+    delay_steps = max(int(round(delay_ms / dt)) - 1, 0)  # ring of delay_steps + 1 = delay / dt steps
+    max_spikes = int(n * n_t * 0.05) + 1000  # up to 500 Hz per neuron at dt = 0.1 ms
+    st, si, err, sig = _scn_kernel(int(rng.integers(0, 2**32 - 1)), d, c, x, dt, lam, delay_steps, noise,
+                                   thresh, max_spikes)
+    if st.size >= max_spikes:
+        raise ValueError("spike buffer full: the network fired above 500 Hz per neuron")
+    return SpikeTrains(st * dt, si, n, n_t * dt), float(err / sig)
+
+
+DT_MS = 0.1
+
+_SCALES = {
+    "quick": dict(n_neurons=100, duration_ms=3000.0, noise_rel=np.geomspace(0.5, 100, 7), n_gw=30_000),
+    "full": dict(n_neurons=200, duration_ms=30_000.0, noise_rel=np.geomspace(0.5, 100, 13), n_gw=300_000),
+}
+
+
+def _safe_fit(x):
+    try:
+        return fit_power_law(x)
+    except ValueError:
+        return None
+
+
+@experiment("criticality-coding", paper="Safavi, Chalk, Logothetis & Levina 2024, PNAS 121:e2302730121, "
+            "doi:10.1073/pnas.2302730121")
+def run(scale: str, seed: int, out) -> Result:
+    """Spike-coding network with delays: noise tunes super- to subcritical; coding error and criticality."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p = _SCALES[scale]
+    n = p["n_neurons"]
+    thr = 0.5 / n**2
+    levels = p["noise_rel"] * thr
+    rows = []
+    avs = []
+    for k, noise in enumerate(progress(levels, desc="criticality-coding")):
+        st, mse = simulate_scn(n, float(noise), p["duration_ms"], dt_ms=DT_MS, seed=seed * 7919 + k)
+        # bin = mean inter-event interval rounded to a whole number of simulation steps (>= 1):
+        # bins finer than dt would contain no time step at all and split avalanches artificially
+        bin_ms = DT_MS * max(1, round(mean_interevent_interval(st.times_ms) / DT_MS))
+        av = avalanches_from_times(st.times_ms, st.duration_ms, bin_ms, drop_edges=True, check_sorted=False)
+        kap = shew_kappa(av.sizes, size_min=1)
+        fs, fd = _safe_fit(av.sizes), _safe_fit(av.durations)
+        rows.append(dict(noise=float(noise), noise_rel=float(p["noise_rel"][k]), rate_hz=st.mean_rate_hz(), mse=mse,
+                         kappa=kap, n_avalanches=len(av), bin_ms=av.bin_ms, max_size=int(av.sizes.max()),
+                         alpha_size=fs.alpha if fs else float("nan"),
+                         alpha_duration=fd.alpha if fd else float("nan")))
+        avs.append(av)
+    kappa = np.array([r["kappa"] for r in rows])
+    mse = np.array([r["mse"] for r in rows])
+    j_mse = int(np.argmin(mse))
+    j_crit = int(np.argmin(np.abs(kappa - 1.0)))
+    crit = avs[j_crit]
+    crack = None
+    lr = None
+    try:
+        crack = crackling_relation(crit)
+        lr = compare_distributions(crit.sizes, crack.size_fit, "exponential")
+    except ValueError as e:
+        crack_err = str(e)
+    else:
+        crack_err = ""
+
+    # branching-process controls through the same analysis
+    s, d, tr = galton_watson_avalanches(1.0, p["n_gw"], max_size=10**6, seed=seed + 1)
+    ctrl = crackling_relation(s[~tr], d[~tr])
+
+    log_ratio = abs(math.log10(levels[j_crit] / levels[j_mse]))
+    claims = [
+        Claim("Shew's kappa at the lowest noise (supercritical)", measured=float(kappa[0]), expected=1.0,
+              comparison=">", source="Safavi et al. 2024, Fig. 1 (low noise: bump in the size tail)"),
+        Claim("Shew's kappa at the highest noise (subcritical)", measured=float(kappa[-1]), expected=1.0,
+              comparison="<", source="Safavi et al. 2024, Fig. 1 (high noise: exponential sizes)"),
+        Claim("coding error is minimal at an intermediate noise (index of minimum, interior)",
+              measured=j_mse, expected=[1, len(levels) - 2], comparison="within",
+              source="Safavi et al. 2024, Fig. 1; Chalk et al. 2016"),
+        Claim("|log10(noise at kappa closest to 1 / noise at minimal error)|", measured=log_ratio,
+              expected=math.log10(2.0), comparison="<=",
+              source="Safavi et al. 2024, Fig. 1-2 (criticality in the vicinity of the optimal noise)",
+              note="tolerance: a factor of 2 in noise"),
+        Claim("crackling relation at the near-critical noise: |gamma_fit - (a_T-1)/(a_S-1)|",
+              measured=float(abs(crack.difference)) if crack else float("nan"), expected=0.2, comparison="<=",
+              source="Safavi et al. 2024 (crackling-noise relation near the optimum)", note=crack_err),
+        Claim("near-critical sizes: power law preferred over exponential (normalized LR, p < 0.1)",
+              measured=float(lr.normalized) if lr else float("nan"), expected=1.645, comparison=">",
+              source="Safavi et al. 2024, Fig. 1 (power-law avalanches at intermediate noise)",
+              note="Vuong test; |normalized R| > 1.645 is two-sided p < 0.1"),
+        Claim("control: critical branching process alpha_S", measured=ctrl.size_fit.alpha, expected=1.5,
+              comparison="approx", tolerance=0.1, source="mean-field branching process (Harris 1963)"),
+        Claim("control: critical branching process alpha_T", measured=ctrl.duration_fit.alpha, expected=2.0,
+              comparison="approx", tolerance=0.15, source="mean-field branching process"),
+        Claim("control: critical branching process gamma = <S>(T) exponent", measured=ctrl.gamma_fit,
+              expected=2.0, comparison="approx", tolerance=0.2, source="Sethna et al. 2001; Friedman et al. 2012"),
+    ]
+
+    fig1, ax = plt.subplots(1, 3, figsize=(14, 4))
+    rel = p["noise_rel"]
+    ax[0].semilogx(rel, mse, "o-")
+    ax[0].set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
+    ax[0].set_ylabel("coding error <(x - x̂)²> / <x²>")
+    ax[0].set_yscale("log")
+    ax[1].semilogx(rel, kappa, "o-")
+    ax[1].axhline(1.0, color="k", ls="--", lw=0.8)
+    ax[1].set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
+    ax[1].set_ylabel("Shew's κ (dimensionless)")
+    for j, lab in ((0, "lowest noise"), (j_crit, "κ closest to 1"), (len(levels) - 1, "highest noise")):
+        sz = avs[j].sizes
+        u, cnt = np.unique(sz, return_counts=True)
+        ccdf = 1.0 - np.concatenate([[0], np.cumsum(cnt)[:-1]]) / sz.size
+        ax[2].loglog(u, ccdf, label=f"{lab} (σ_V/T = {rel[j]:.3g})")
+    ax[2].set_xlabel("avalanche size S (spikes)")
+    ax[2].set_ylabel("P(size >= S)")
+    ax[2].legend(fontsize=8)
+    fig1.suptitle(f"Spike-coding network, N = {n}, delay 1 ms")
+    fig1.tight_layout()
+
+    fig2, ax2 = plt.subplots(1, 2, figsize=(10, 4))
+    if crack is not None:
+        ax2[0].loglog(crack.durations, crack.mean_sizes, "o", ms=3, label="network (κ closest to 1)")
+    ax2[0].loglog(ctrl.durations, ctrl.mean_sizes, "s", ms=2, alpha=0.5, label="branching process σ = 1")
+    ax2[0].set_xlabel("avalanche duration T (bins)")
+    ax2[0].set_ylabel("mean size <S>(T) (spikes)")
+    ax2[0].legend(fontsize=8)
+    u, cnt = np.unique(s[~tr], return_counts=True)
+    ax2[1].loglog(u, cnt / cnt.sum(), ".", ms=2, label="P(S), branching process σ = 1")
+    ax2[1].loglog(u, ctrl.size_fit.pmf(u) * ctrl.size_fit.n_tail / (~tr).sum(), "-",
+                  label=f"fit α_S = {ctrl.size_fit.alpha:.3f}")
+    ax2[1].set_xlabel("avalanche size S (events)")
+    ax2[1].set_ylabel("probability")
+    ax2[1].legend(fontsize=8)
+    fig2.tight_layout()
+
+    metrics = {
+        "levels": rows,
+        "index_min_error": j_mse,
+        "index_kappa_closest_1": j_crit,
+        "near_critical": (crack.to_dict() if crack else {"error": crack_err})
+        | ({"lr_exponential_R": lr.R, "lr_exponential_normalized": lr.normalized, "lr_exponential_p": lr.p}
+           if lr else {}),
+        "control_branching": ctrl.to_dict(),
+    }
+    return Result(
+        metrics=metrics,
+        claims=claims,
+        figures={"error_and_kappa_vs_noise": fig1, "crackling_and_controls": fig2},
+        params={"n_neurons": n, "duration_ms": p["duration_ms"], "dt_ms": 0.1, "delay_ms": 1.0, "tau_ms": 20.0,
+                "noise_over_threshold": [float(v) for v in rel], "n_branching_avalanches": p["n_gw"]},
+        notes=("Signal: one positive sum of sinusoids (1, 2.3, 3.7 Hz) instead of the paper's inputs; "
+               "identical decoding weights 1/N (J = 1), the setting in which delays synchronise "
+               "the network (Timcheck et al. 2022). With random decoders in J >= 2 dimensions our "
+               "network locked into a ping-pong oscillation at every noise level, so that variant "
+               "is not used. Avalanches use the mean inter-event interval, rounded to a whole number of "
+               "0.1 ms steps, as bin, and leave out avalanches touching the recording's ends; κ uses "
+               "sizes 1..largest observed; x_min of the power-law fits is chosen by minimum KS "
+               "distance (Clauset et al. 2009) with no manual range. Claims that fail are reported "
+               "as measured: in this network the size distributions near the error minimum have a "
+               "sharp cutoff that the KS scan picks out as the tail, and at the highest noise the "
+               "population rate is so high that fixed-resolution bins merge events into large "
+               "avalanches (κ > 1)."),
+    )
