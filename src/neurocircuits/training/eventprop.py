@@ -47,9 +47,8 @@ Readouts of the (non-spiking, leaky-integrator) output layer sampled on a grid `
 ``g = 1..G``, with ``G = duration/dt``:
 
 - ``"sum_exp"``: ``R_k = (dt / T) sum_g exp(-t_g/tau_w) V_k(t_g)``, the exponentially weighted
-  integral of the voltage (Nowotny et al. 2022, loss shaping, their ``sum_exp`` loss uses
-  ``int_0^T e^{-t/T} V_k dt``; we divide by T so that R is in voltage units; default
-  ``tau_w = T``);
+  time average of the voltage, ``(1/T) int_0^T e^{-t/T} V_k(t) dt`` on the grid (Nowotny et al.
+  2022, loss shaping; default ``tau_w = T``, the trial duration);
 - ``"max"``: ``R_k = max_g V_k(t_g)`` (W&P, latency MNIST);
 - ``"first_spike"``: spiking output layer, ``R_k`` = time of the first spike of output k (ms),
   ``T`` when it never spikes (then with zero gradient: a missing spike has no exact gradient).
