@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -126,6 +127,35 @@ def decay_from_tau(tau_ms, dt_ms: float):
 
 
 # ------------------------------------------------------------------------------- checks
+try:
+    from numba import njit as _njit
+
+    @_njit(cache=True, nogil=True)
+    def _count_nonfinite(a):  # pragma: no cover - compiled
+        n = 0
+        for k in range(a.size):
+            n += not np.isfinite(a[k])
+        return n
+
+except Exception:  # pragma: no cover - numba missing
+    _count_nonfinite = None
+
+
+def check_finite(name: str, x: Tensor) -> Tensor:
+    """Reject NaN / inf in a floating tensor with a message naming it. On CPU this is one
+    compiled pass over the data (``torch.isfinite(x).all()`` costs a boolean temporary and is
+    several times slower on large inputs)."""
+    if not x.is_floating_point() or x.numel() == 0:
+        return x
+    if _count_nonfinite is not None and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        bad = int(_count_nonfinite(x.detach().contiguous().view(-1).numpy()))
+    else:
+        bad = int((~torch.isfinite(x)).sum())
+    if bad:
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+    return x
+
+
 def _check_decay(name: str, value, n: int | None):
     if isinstance(value, Tensor):
         check_tensor(name, value, ndim=(0, 1), dtype_kind="float")
@@ -154,7 +184,8 @@ def _check_common(params, n: int):
 
 
 def _check_state_tensor(name: str, t, shape, dtype) -> None:
-    check_tensor(name, t, dtype_kind="float")
+    check_tensor("state." + name, t, dtype_kind="float", finite=False)
+    check_finite("state." + name, t)
     if tuple(t.shape) != tuple(shape):
         raise ValueError(f"state.{name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
     if t.dtype != dtype:
@@ -164,7 +195,8 @@ def _check_state_tensor(name: str, t, shape, dtype) -> None:
 def check_lif_inputs(x: Tensor, state, params, *, sequence: bool, adaptive: bool,
                      w_rec: Tensor | None = None) -> None:
     """Validate input, state and parameters of a LIF/ALIF call (raises ValueError/TypeError)."""
-    check_tensor("x", x, ndim=3 if sequence else 2, dtype_kind="float")
+    check_tensor("x", x, ndim=3 if sequence else 2, dtype_kind="float", finite=False)
+    check_finite("x", x)
     if sequence and x.shape[0] == 0:
         raise ValueError(f"x must have T > 0 time steps, got shape {tuple(x.shape)}")
     bshape = tuple(x.shape[-2:])
@@ -278,7 +310,8 @@ def alif_sequence(x: Tensor, state: ALIFState, params: ALIFParams, w_rec: Tensor
 # -------------------------------------------------------------------------------- modules
 class _TimeConstants(nn.Module):
     """Holds time constants (ms) as log τ, learnable (Parameter, per neuron) or fixed (buffer),
-    and turns them into decays exp(-dt/τ)."""
+    and turns them into decays exp(-dt/τ). They are kept in float64 (β = exp(-dt/τ) is close
+    to 1 for long τ) and the decay is cast to the input's dtype."""
 
     def __init__(self, dt_ms: float):
         super().__init__()
@@ -291,9 +324,9 @@ class _TimeConstants(nn.Module):
                 raise ValueError(f"{name} must be a float or have shape [{n}], got {tuple(tau.shape)}")
             if bool((tau <= 0).any()):
                 raise ValueError(f"{name} must be > 0 ms, got minimum {float(tau.min())}")
-            tau = tau.to(torch.get_default_dtype())
+            tau = tau.to(torch.float64)
         else:
-            tau = torch.tensor(check_float(name, tau_ms, positive=True))
+            tau = torch.tensor(check_float(name, tau_ms, positive=True), dtype=torch.float64)
         if learn and tau.dim() == 0:
             tau = tau.expand(n).clone()
         log_tau = torch.log(tau)

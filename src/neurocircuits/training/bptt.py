@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from neurocircuits.neurons.lif import ALIFState, LIFState
+from neurocircuits.neurons.lif import ALIFState, LIFState, check_finite
 from neurocircuits.validation import check_int, check_tensor
 
 __all__ = ["FusedLIFFunction", "fused_lif", "SpikingLinear", "spiking_linear", "numba_available"]
@@ -254,8 +254,7 @@ def fused_lif(x: Tensor, state, params, w_rec: Tensor | None = None):
 
 # ====================================================================== event-driven linear
 try:  # Numba is a dependency, but keep the dense fallback importable without it
-    import numba
-    from numba import njit, prange
+    from numba import njit
 
     _HAVE_NUMBA = True
 except Exception:  # pragma: no cover - exercised only where numba is missing
@@ -268,50 +267,66 @@ def numba_available() -> bool:
 
 if _HAVE_NUMBA:
 
-    @njit(parallel=True, cache=True, fastmath=True, nogil=True)
-    def _sparse_fwd(x, wt, out):  # pragma: no cover - compiled
-        """out[r, :] += Σ_{j: x[r, j] != 0} x[r, j] · wt[j, :]   (wt = Wᵀ, [n_in, n_out])."""
-        R, n_in = x.shape
+    @njit(cache=True, fastmath=True, nogil=True)
+    def _sparse_fwd(x, wt, out, r0, r1):  # pragma: no cover - compiled
+        """For rows r0 <= r < r1: out[r, :] += Σ_{j: x[r, j] != 0} x[r, j] · wt[j, :]
+        (wt = Wᵀ, [n_in, n_out]). Active inputs are compacted first (branch-free)."""
+        n_in = x.shape[1]
         n_out = wt.shape[1]
-        nchunk = numba.get_num_threads() * 4
-        step = (R + nchunk - 1) // nchunk
-        for c in prange(nchunk):
-            idx = np.empty(n_in, dtype=np.int64)
-            for r in range(c * step, min(R, (c + 1) * step)):
-                m = 0
-                for j in range(n_in):
-                    idx[m] = j
-                    m += x[r, j] != 0
-                o = out[r]
-                for k in range(m):
-                    j = idx[k]
-                    xv = x[r, j]
-                    w = wt[j]
-                    for q in range(n_out):
-                        o[q] += xv * w[q]
+        idx = np.empty(n_in, dtype=np.int64)
+        for r in range(r0, r1):
+            m = 0
+            for j in range(n_in):
+                idx[m] = j
+                m += x[r, j] != 0
+            o = out[r]
+            for k in range(m):
+                j = idx[k]
+                xv = x[r, j]
+                w = wt[j]
+                for q in range(n_out):
+                    o[q] += xv * w[q]
 
-    @njit(parallel=True, cache=True, fastmath=True, nogil=True)
-    def _sparse_wgrad(x, g, part):  # pragma: no cover - compiled
-        """part[c, j, :] = Σ_{r in chunk c, x[r, j] != 0} x[r, j] · g[r, :]; sum over c = xᵀ g."""
-        R, n_in = x.shape
+    @njit(cache=True, fastmath=True, nogil=True)
+    def _sparse_wgrad(x, g, acc, r0, r1):  # pragma: no cover - compiled
+        """acc[j, :] += Σ_{r0 <= r < r1, x[r, j] != 0} x[r, j] · g[r, :]  (a block of xᵀ g)."""
+        n_in = x.shape[1]
         n_out = g.shape[1]
-        nchunk = part.shape[0]
-        step = (R + nchunk - 1) // nchunk
-        for c in prange(nchunk):
-            idx = np.empty(n_in, dtype=np.int64)
-            acc = part[c]
-            for r in range(c * step, min(R, (c + 1) * step)):
-                m = 0
-                for j in range(n_in):
-                    idx[m] = j
-                    m += x[r, j] != 0
-                gr = g[r]
-                for k in range(m):
-                    j = idx[k]
-                    xv = x[r, j]
-                    a = acc[j]
-                    for q in range(n_out):
-                        a[q] += xv * gr[q]
+        idx = np.empty(n_in, dtype=np.int64)
+        for r in range(r0, r1):
+            m = 0
+            for j in range(n_in):
+                idx[m] = j
+                m += x[r, j] != 0
+            gr = g[r]
+            for k in range(m):
+                j = idx[k]
+                xv = x[r, j]
+                a = acc[j]
+                for q in range(n_out):
+                    a[q] += xv * gr[q]
+
+
+_POOL = None
+
+
+def _parallel_rows(fn, n_rows: int, args_for_chunk) -> int:
+    """Run ``fn(*args_for_chunk(c), r0, r1)`` on ``torch.get_num_threads()`` row blocks, in a
+    thread pool (the kernels release the GIL). Returns the number of blocks."""
+    global _POOL
+    n = max(1, min(torch.get_num_threads(), n_rows))
+    bounds = [(c * n_rows // n, (c + 1) * n_rows // n) for c in range(n)]
+    if n == 1:
+        fn(*args_for_chunk(0), 0, n_rows)
+        return 1
+    if _POOL is None or _POOL._max_workers < n:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="neurocircuits-spiking")
+    futs = [_POOL.submit(fn, *args_for_chunk(c), r0, r1) for c, (r0, r1) in enumerate(bounds)]
+    for f in futs:
+        f.result()
+    return n
 
 
 def _use_kernel(x: Tensor, weight: Tensor) -> bool:
@@ -327,7 +342,7 @@ class _SpikingLinearFunction(torch.autograd.Function):
         xn = x.detach().contiguous().numpy()
         wt = weight.detach().t().contiguous().numpy()
         out = np.zeros((xn.shape[0], wt.shape[1]), dtype=xn.dtype)
-        _sparse_fwd(xn, wt, out)
+        _parallel_rows(_sparse_fwd, xn.shape[0], lambda c: (xn, wt, out))
         ctx.save_for_backward(x, weight)
         return torch.from_numpy(out)
 
@@ -340,10 +355,10 @@ class _SpikingLinearFunction(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             xn = x.detach().contiguous().numpy()
             gn = g.detach().contiguous().numpy()
-            nchunk = max(1, numba.get_num_threads())
-            part = np.zeros((nchunk, xn.shape[1], gn.shape[1]), dtype=xn.dtype)
-            _sparse_wgrad(xn, gn, part)
-            gw = torch.from_numpy(part.sum(0) if nchunk > 1 else part[0]).t()
+            n = max(1, min(torch.get_num_threads(), xn.shape[0]))
+            part = np.zeros((n, xn.shape[1], gn.shape[1]), dtype=xn.dtype)
+            _parallel_rows(_sparse_wgrad, xn.shape[0], lambda c: (xn, gn, part[c]))
+            gw = torch.from_numpy(part.sum(0) if n > 1 else part[0]).t()
         return gx, gw
 
 
@@ -353,8 +368,10 @@ def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_
     With ``event_driven`` (and a CPU float32/float64 tensor, Numba present) only the active
     inputs' weights are touched in the forward and weight-gradient passes; otherwise it is the
     dense product. Both give the same values up to floating-point summation order."""
-    check_tensor("x", x, dtype_kind="float")
-    check_tensor("weight", weight, ndim=2, dtype_kind="float")
+    check_tensor("x", x, dtype_kind="float", finite=False)
+    check_finite("x", x)
+    check_tensor("weight", weight, ndim=2, dtype_kind="float", finite=False)
+    check_finite("weight", weight)
     if x.dim() < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"x must end in n_in = {weight.shape[1]} features, got shape {tuple(x.shape)}")
     if x.dtype != weight.dtype:
