@@ -15,7 +15,9 @@ global generator (seeded by ``neurocircuits run``). Same seed, same SDRs on CPU.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from numba import njit
 
 from neurocircuits.validation import check_int, check_tensor
 
@@ -29,10 +31,6 @@ __all__ = [
     "add_noise",
     "subsample",
 ]
-
-# rows handled at once by the sampler: keeps the [rows, n] scratch mask near 16 MB
-_MASK_BUDGET = 1 << 24
-
 
 def make_generator(generator: torch.Generator | None = None, seed: int | None = None):
     """The generator to draw from: ``generator`` if given, a new one seeded with ``seed``, or
@@ -60,21 +58,85 @@ def _check_sizes(batch, n, a):
     return batch, n, a
 
 
-def _sample_subsets(batch: int, n: int, a: int, g) -> torch.Tensor:
-    """[batch, a] sorted uniformly random a-subsets of range(n) (Floyd's algorithm, vectorised
-    over rows: for j = n−a..n−1 draw t ~ U{0..j}; take t, or j if t is already taken)."""
-    out = torch.empty(batch, a, dtype=torch.long)
-    rows = max(1, _MASK_BUDGET // n)
-    for start in range(0, batch, rows):
-        m = min(rows, batch - start)
-        mask = torch.zeros(m, n, dtype=torch.bool)
-        r = torch.arange(m)
-        for j in range(n - a, n):
-            t = torch.randint(0, j + 1, (m,), generator=g)
-            t = torch.where(mask[r, t], j, t)
-            mask[r, t] = True
-        out[start:start + m] = mask.nonzero()[:, 1].view(m, a)
+@njit(cache=True)
+def _floyd_rows(u, n):
+    """Rows of uniformly random a-subsets of range(n) by Floyd's algorithm, driven by the
+    uniform numbers ``u`` [B, a] in [0, 1): for j = n−a..n−1 take t = ⌊u·(j+1)⌋, or j when t is
+    already taken. Membership uses a stamp array (row number + 1), so each row costs O(a)."""
+    rows, a = u.shape
+    out = np.empty((rows, a), np.int64)
+    stamp = np.zeros(n, np.int64)
+    for r in range(rows):
+        tag = r + 1
+        for i in range(a):
+            j = n - a + i
+            t = np.int64(u[r, i] * (j + 1))
+            if t > j:  # guards against rounding up at u -> 1
+                t = j
+            if stamp[t] == tag:
+                t = j
+            stamp[t] = tag
+            out[r, i] = t
+        out[r].sort()
     return out
+
+
+@njit(cache=True)
+def _check_rows(x, n):
+    """(min id, max id, first row with a repeated id or -1) of an index-form batch [B, a]."""
+    lo = np.int64(n)
+    hi = np.int64(-1)
+    bad = -1
+    rows, a = x.shape
+    stamp = np.zeros(n, np.int64)
+    for r in range(rows):
+        for i in range(a):
+            c = x[r, i]
+            if c < lo:
+                lo = c
+            if c > hi:
+                hi = c
+            if 0 <= c < n and bad < 0:
+                if stamp[c] == r + 1:
+                    bad = r
+                stamp[c] = r + 1
+    return lo, hi, bad
+
+
+@njit(cache=True)
+def _noise_rows(act, u_keep, u_new, n):
+    """Replace v = a − a_keep active cells per row: keep the positions Floyd picks from
+    ``u_keep`` [B, a−v]; add v inactive cells, Floyd-sampled ranks among the n − a inactive cells
+    (from ``u_new`` [B, v]) mapped to cell ids. ``act`` rows must be sorted. Sorted output."""
+    rows, a = act.shape
+    keep = _floyd_rows(u_keep, a)
+    ranks = _floyd_rows(u_new, n - a)
+    v = ranks.shape[1]
+    out = np.empty((rows, a), np.int64)
+    gaps = np.empty(a, np.int64)
+    for r in range(rows):
+        for i in range(a):
+            gaps[i] = act[r, i] - i  # inactive cells below act[r, i]
+        m = 0
+        for i in range(a - v):
+            out[r, m] = act[r, keep[r, i]]
+            m += 1
+        for i in range(v):
+            q = ranks[r, i]
+            # the q-th inactive cell is q + #{i : gaps[i] <= q}
+            out[r, m] = q + np.searchsorted(gaps, q, side="right")
+            m += 1
+        out[r].sort()
+    return out
+
+
+def _sample_subsets(batch: int, n: int, a: int, g) -> torch.Tensor:
+    """[batch, a] sorted uniformly random a-subsets of range(n) (Floyd's algorithm, with the
+    uniform numbers drawn from the torch generator ``g`` so that seeds control everything)."""
+    if a == 0:
+        return torch.empty(batch, 0, dtype=torch.long)
+    u = torch.rand(batch, a, generator=g, dtype=torch.float64)
+    return torch.from_numpy(_floyd_rows(u.numpy(), n))
 
 
 def random_sdr(batch: int, n: int, a: int, *, form: str = "index", generator=None, seed=None):
@@ -93,12 +155,12 @@ def random_sdr(batch: int, n: int, a: int, *, form: str = "index", generator=Non
 def _check_index(name: str, idx, n: int) -> torch.Tensor:
     check_tensor(name, idx, ndim=(1, 2), dtype_kind="int")
     if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
+        x = idx.reshape(-1, idx.shape[-1]).long().numpy()
+        lo, hi, bad = _check_rows(x, n)
         if lo < 0 or hi >= n:
             raise ValueError(f"{name} holds cell ids in [{lo}, {hi}], expected ids in [0, {n})")
-        srt = idx.sort(dim=-1).values
-        if idx.shape[-1] > 1 and bool((srt[..., 1:] == srt[..., :-1]).any()):
-            raise ValueError(f"{name} repeats a cell id within an SDR; ids must be distinct")
+        if bad >= 0:
+            raise ValueError(f"{name} repeats a cell id within an SDR (row {bad}); ids must be distinct")
     return idx
 
 
@@ -168,16 +230,10 @@ def add_noise(idx: torch.Tensor, v: int, n: int, *, generator=None, seed=None) -
     if v == 0 or x.shape[0] == 0:
         out = x.sort(1).values
         return out[0] if squeeze else out
-    b = x.shape[0]
-    act = x.sort(1).values
-    keys = torch.rand(b, a, generator=g)
-    keep = act.gather(1, keys.argsort(1)[:, v:])
-    # ranks (0..n-a-1) of the new cells among the inactive ones, mapped to cell ids:
-    # the r-th inactive cell is r + #{i : act[i] - i <= r}
-    ranks = _sample_subsets(b, n - a, v, g)
-    gaps = (act - torch.arange(a)).contiguous()
-    new = ranks + torch.searchsorted(gaps, ranks.contiguous(), right=True)
-    out = torch.cat([keep, new], 1).sort(1).values
+    act = x.sort(1).values.contiguous()
+    u_keep = torch.rand(x.shape[0], a - v, generator=g, dtype=torch.float64)
+    u_new = torch.rand(x.shape[0], v, generator=g, dtype=torch.float64)
+    out = torch.from_numpy(_noise_rows(act.numpy(), u_keep.numpy(), u_new.numpy(), n))
     return out[0] if squeeze else out
 
 
@@ -189,6 +245,9 @@ def subsample(idx: torch.Tensor, s: int, *, generator=None, seed=None) -> torch.
     x = idx.long().view(1, -1) if squeeze else idx.long()
     s = check_int("s", s, min_value=1, max_value=x.shape[1])
     g = make_generator(generator, seed)
-    keys = torch.rand(x.shape, generator=g)
-    out = x.gather(1, keys.argsort(1)[:, :s]).sort(1).values
+    u = torch.rand(x.shape[0], s, generator=g, dtype=torch.float64)
+    pos = torch.from_numpy(_floyd_rows(u.numpy(), x.shape[1]))  # sorted positions
+    out = x.gather(1, pos)
+    if x.shape[1] > 1 and not bool((x[:, 1:] > x[:, :-1]).all()):
+        out = out.sort(1).values
     return out[0] if squeeze else out

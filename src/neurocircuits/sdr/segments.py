@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from numba import njit
 
+from neurocircuits.sdr.ops import _check_rows
 from neurocircuits.validation import check_int, check_tensor
 
 __all__ = ["DendriticSegments", "SegmentMatch"]
@@ -116,6 +117,31 @@ def _match_kernel16(cell_ptr, cell_seg, theta, row_ptr, cells, n_seg, start, sto
                         counts[chunk, k] += 1
 
 
+@njit(cache=True)
+def _build_index(flat, sizes, n_cells):
+    """CSR index cell -> segment ids (segment ids ascending within a cell) by a counting sort,
+    and the first repeated (segment, cell) pair if any (-1, -1 otherwise). O(synapses + n)."""
+    ptr = np.zeros(n_cells + 1, np.int64)
+    for c in flat:
+        ptr[c + 1] += 1
+    for c in range(n_cells):
+        ptr[c + 1] += ptr[c]
+    fill = ptr[:-1].copy()
+    cell_seg = np.empty(flat.shape[0], np.int32)
+    stamp = np.full(n_cells, -1, np.int64)
+    pos = 0
+    for k in range(sizes.shape[0]):
+        for _ in range(sizes[k]):
+            c = flat[pos]
+            pos += 1
+            if stamp[c] == k:
+                return ptr, cell_seg, k, c
+            stamp[c] = k
+            cell_seg[fill[c]] = k
+            fill[c] += 1
+    return ptr, cell_seg, -1, -1
+
+
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
 
@@ -151,6 +177,26 @@ class DendriticSegments:
     def __init__(self, n_cells: int, synapses, theta) -> None:
         self.n_cells = check_int("n_cells", n_cells, min_value=1)
         flat, sizes = self._flatten(synapses)
+        self._build(flat, sizes, theta)
+
+    @classmethod
+    def from_dense(cls, mask: torch.Tensor, theta) -> "DendriticSegments":
+        """Segments from a bool connectivity mask ``[K, n_cells]`` (row k = cells segment k
+        synapses onto), e.g. the union of several SDRs (paper §3.3)."""
+        check_tensor("mask", mask, ndim=2, dtype_kind="bool")
+        k, n = mask.shape
+        if k < 1 or n < 1:
+            raise ValueError(f"mask must have at least one segment and one cell, got shape {tuple(mask.shape)}")
+        sizes = mask.sum(1)
+        if bool((sizes == 0).any()):
+            raise ValueError(f"segment {int((sizes == 0).nonzero()[0, 0])} has no synapses; every "
+                             "segment needs at least one")
+        self = cls.__new__(cls)
+        self.n_cells = n
+        self._build(mask.nonzero()[:, 1], sizes.long(), theta)
+        return self
+
+    def _build(self, flat: torch.Tensor, sizes: torch.Tensor, theta) -> None:
         k = sizes.numel()
         self.n_segments = k
         self.sizes = sizes
@@ -159,22 +205,17 @@ class DendriticSegments:
             if lo < 0 or hi >= self.n_cells:
                 raise ValueError(f"synapses hold cell ids in [{lo}, {hi}], expected ids in "
                                  f"[0, {self.n_cells})")
-        seg_of = torch.repeat_interleave(torch.arange(k), sizes)
-        # distinct cells within each segment: sort by (segment, cell) and look for repeats
-        key = seg_of * self.n_cells + flat
-        key_sorted = key.sort().values
-        if key_sorted.numel() > 1 and bool((key_sorted[1:] == key_sorted[:-1]).any()):
-            dup = int(key_sorted[1:][key_sorted[1:] == key_sorted[:-1]][0])
-            raise ValueError(f"segment {dup // self.n_cells} has two synapses on cell "
-                             f"{dup % self.n_cells}; synapses of a segment must be distinct")
+        flat_np = flat.numpy().astype(np.int64)
+        ptr, cell_seg, dup_seg, dup_cell = _build_index(flat_np, sizes.numpy().astype(np.int64),
+                                                        self.n_cells)
+        if dup_seg >= 0:
+            raise ValueError(f"segment {dup_seg} has two synapses on cell {dup_cell}; synapses of a "
+                             "segment must be distinct")
         self.theta = self._thresholds(theta, k)
-        # CSR index cell -> segment ids (stable: segment ids ascending within a cell)
-        order = torch.argsort(flat, stable=True)
-        counts = torch.bincount(flat, minlength=self.n_cells)
-        ptr = torch.zeros(self.n_cells + 1, dtype=torch.long)
-        ptr[1:] = counts.cumsum(0)
-        self._cell_ptr = ptr.numpy().astype(np.int64)
-        self._cell_seg = seg_of[order].numpy().astype(np.int32)
+        self._cell_ptr = ptr
+        self._cell_seg = cell_seg
+        self._flat = flat
+        self._seg_ptr = torch.cat([torch.zeros(1, dtype=torch.long), sizes.cumsum(0)])
         max_size = int(sizes.max())
         if max_size > _MAX_SYNAPSES:
             raise ValueError(f"a segment may hold at most {_MAX_SYNAPSES} synapses, got {max_size}")
@@ -183,8 +224,6 @@ class DendriticSegments:
         self._small = max_size <= 254
         theta_eff = torch.minimum(self.theta, sizes + 1).numpy()
         self._theta_np = theta_eff.astype(np.uint8 if self._small else np.uint16)
-        self._flat = flat
-        self._seg_ptr = torch.cat([torch.zeros(1, dtype=torch.long), sizes.cumsum(0)])
 
     # -- construction helpers ----------------------------------------------------------------
     @staticmethod
@@ -270,14 +309,13 @@ class DendriticSegments:
             check_tensor("active", active, ndim=(1, 2), dtype_kind="int")
             x = active.view(1, -1) if single else active
             if x.numel():
-                lo, hi = int(x.min()), int(x.max())
+                lo, hi, bad = _check_rows(x.long().numpy(), self.n_cells)
                 if lo < 0 or hi >= self.n_cells:
                     raise ValueError(f"active holds cell ids in [{lo}, {hi}], expected ids in "
                                      f"[0, {self.n_cells})")
-                if x.shape[1] > 1:
-                    srt = x.sort(1).values
-                    if bool((srt[:, 1:] == srt[:, :-1]).any()):
-                        raise ValueError("active repeats a cell id within an SDR; ids must be distinct")
+                if bad >= 0:
+                    raise ValueError(f"active repeats a cell id within an SDR (row {bad}); ids "
+                                     "must be distinct")
             cells = x.reshape(-1).numpy().astype(np.int64)
             per_row = torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
         row_ptr = np.zeros(x.shape[0] + 1, dtype=np.int64)

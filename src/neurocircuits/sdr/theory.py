@@ -380,18 +380,43 @@ def threshold_error_profile(thetas, ns, a_fractions, ss, *, noise_fraction: floa
     N, F, S = np.meshgrid(np.array(ns), np.array(fr), np.array(ss), indexing="ij")
     N, S = N.ravel(), S.ravel()
     A = np.maximum(1, np.round(F.ravel() * N)).astype(np.int64)
+    keep = S <= A
+    N, S, A = N[keep], S[keep], A[keep]
     out = np.full(len(thetas), np.nan)
+    if N.size == 0:
+        return out
+    ln10 = math.log(10)
+    # log10 P(overlap >= j) for j = 0..s_max+1, per combination (reverse cumulative logsumexp)
+    s_max = int(S.max())
+    fm_tail = _log10_tails(N, S, A, s_max)
+    if noise_fraction is not None:
+        v = np.round(noise_fraction * A).astype(np.int64)
+        fn_tail = _log10_tails(A, S, v, s_max)  # log10 P(removed synapses >= j)
+    rows = np.arange(N.size)
     for i, t in enumerate(thetas):
-        keep = (S >= t) & (S <= A)
-        if not keep.any():
+        use = S >= t
+        if not use.any():
             continue
-        lp = log10_false_match_probability_array(N[keep], A[keep], S[keep], t)
-        err = np.power(10.0, lp.astype(np.float64))
+        lp = fm_tail[rows[use], t]
         if noise_fraction is not None:
-            v = np.round(noise_fraction * A[keep]).astype(np.int64)
-            err = err + false_negative_probability_array(A[keep], S[keep], t, v)
-        # work with log10 so tiny values survive: median of positive values
-        with np.errstate(divide="ignore"):
-            lerr = np.log10(err) if noise_fraction is not None else lp
-        out[i] = np.median(lerr) if statistic == "median" else np.max(lerr)
+            j = S[use] - t + 1  # >= 1 here because s >= θ
+            lfn = fn_tail[rows[use], j]
+            lp = np.logaddexp(lp * ln10, lfn * ln10) / ln10
+        out[i] = np.median(lp) if statistic == "median" else np.max(lp)
+    return out
+
+
+def _log10_tails(N, K, draws, k_max):
+    """[len(N), k_max + 2] array of log10 P(X >= j), X ~ Hypergeometric(N, K, draws), j = 0..k_max+1
+    (-inf where the tail is empty)."""
+    b = np.arange(k_max + 1)
+    N, K, draws = (np.asarray(x, dtype=np.int64)[:, None] for x in (N, K, draws))
+    valid = (b <= K) & (b <= draws) & (draws - b <= N - K)
+    bb = np.where(valid, b, 0)
+    with np.errstate(invalid="ignore"):
+        lp = _lncomb(K, bb) + _lncomb(N - K, np.where(valid, draws - bb, 0)) - _lncomb(N, draws)
+    lp = np.where(valid, lp, -np.inf)
+    rev = np.logaddexp.accumulate(lp[:, ::-1], axis=1)[:, ::-1]
+    out = np.full((lp.shape[0], k_max + 2), -np.inf)
+    out[:, :-1] = rev / math.log(10)
     return out
