@@ -111,3 +111,22 @@ def test_critical_branching_exponents_and_crackling_relation():
     assert cr.mean_sizes[5] == pytest.approx(s[~tr][d[~tr] == t0].mean())
     with pytest.raises(ValueError, match="3 durations"):
         crackling_relation(s[:300], d[:300], t_min=1, t_max=2)
+
+
+def test_grid_times_on_bin_edges_match_population_counts():
+    # times on a 0.1 ms grid binned at 0.2 / 0.3 ms: many lie exactly on (rounded) bin edges
+    rng = np.random.default_rng(3)
+    steps = np.sort(rng.integers(0, 5000, 4000))
+    st = SpikeTrains(steps * 0.1, rng.integers(0, 10, steps.size), 10, 500.0)
+    for b in (0.1, 0.2, 0.3, 0.7):
+        av = detect_avalanches(st, b)
+        ref = _reference(st.population_counts(b))
+        np.testing.assert_array_equal(av.sizes, [r[1] for r in ref])
+        np.testing.assert_array_equal(av.starts, [r[0] for r in ref])
+
+
+def test_unsorted_or_nan_inside_is_caught_in_the_pass():
+    with pytest.raises(ValueError, match=r"sorted ascending: times_ms\[2\]"):
+        avalanches_from_times([0.5, 3.0, 2.0, 4.0], 10.0, 1.0)
+    with pytest.raises(ValueError, match="NaN"):
+        avalanches_from_times([0.5, np.nan, 4.0], 10.0, 1.0)

@@ -86,8 +86,13 @@ def _grow(a, n):
 
 
 @numba.njit(cache=True)
-def _kernel_times(times, bin_ms, n_bins):
-    """One pass over sorted times: bin b = floor(t / bin_ms) (clipped to n_bins - 1)."""
+def _kernel_times(times, bin_ms, n_bins, check):
+    """One pass over sorted times: bin b = floor(t / bin_ms) (clipped to n_bins - 1).
+
+    The division is done only when a spike may have left the current bin: below
+    ``(cur + 1) * bin_ms * (1 - 4 eps)`` the quotient is certainly < cur + 1, so b = cur (times
+    are sorted, so b >= cur). ``check``: verify sortedness and finiteness in the same pass;
+    returns status 1 (unsorted) or 2 (non-finite) at the first offending index."""
     cap = 1024
     sizes = np.empty(cap, np.int64)
     durs = np.empty(cap, np.int64)
@@ -97,8 +102,27 @@ def _kernel_times(times, bin_ms, n_bins):
     start = np.int64(-1)
     size = np.int64(0)
     last = n_bins - 1
+    edge_lo = -np.inf
+    shrink = 1.0 - 4.0 * 2.220446049250313e-16
+    prev = -np.inf
+    status = 0
+    bad = -1
     for i in range(times.size):
-        b = np.int64(times[i] / bin_ms)
+        t = times[i]
+        if check:
+            if not (t >= prev):
+                status = 2 if not np.isfinite(t) else 1
+                bad = i
+                break
+            if t == np.inf:
+                status = 2
+                bad = i
+                break
+            prev = t
+        if t < edge_lo:
+            size += 1
+            continue
+        b = np.int64(t / bin_ms)
         if b > last:
             b = last
         if b == cur:
@@ -119,7 +143,8 @@ def _kernel_times(times, bin_ms, n_bins):
             start = b
             cur = b
             size = 1
-    if size > 0:
+        edge_lo = (cur + 1) * bin_ms * shrink if cur < last else np.inf
+    if size > 0 and status == 0:
         if n == sizes.size:
             sizes = _grow(sizes, n)
             durs = _grow(durs, n)
@@ -128,7 +153,7 @@ def _kernel_times(times, bin_ms, n_bins):
         durs[n] = cur - start + 1
         starts[n] = start
         n += 1
-    return sizes[:n].copy(), durs[:n].copy(), starts[:n].copy()
+    return sizes[:n].copy(), durs[:n].copy(), starts[:n].copy(), status, bad
 
 
 @numba.njit(cache=True)
@@ -219,6 +244,9 @@ def avalanches_from_times(times_ms, duration_ms: float, bin_ms: float | None = N
                           drop_edges: bool = False, check_sorted: bool = True) -> Avalanches:
     """Avalanches of pooled event times (ms, ascending, in ``[0, duration_ms)``) in one pass.
 
+    ``check_sorted=True`` verifies ascending, finite times inside the same compiled pass (no
+    extra pass, no temporaries); pass False only for input known to be sorted (a SpikeTrains).
+
     ``bin_ms=None`` uses the mean inter-event interval. Bins are ``[k Δt, (k+1) Δt)``; the last
     bin may be partial (as in ``SpikeTrains.population_counts``)."""
     t = np.asarray(times_ms)
@@ -230,17 +258,23 @@ def avalanches_from_times(times_ms, duration_ms: float, bin_ms: float | None = N
     dur = check_float("duration_ms", duration_ms, positive=True)
     if t.size == 0:
         raise ValueError("the recording has no events: avalanches are undefined")
-    if not (math.isfinite(t[0]) and math.isfinite(t[-1])) or (check_sorted and not np.isfinite(t).all()):
+    if not (math.isfinite(t[0]) and math.isfinite(t[-1])):
         raise ValueError("times_ms contains NaN or infinite values")
     if t[0] < 0:
         raise ValueError(f"event times must be >= 0 ms, got {t[0]}")
     if t[-1] >= dur:
         raise ValueError(f"event times must be < duration_ms = {dur}, got {t[-1]}")
-    if check_sorted and t.size > 1 and np.any(t[1:] < t[:-1]):
-        raise ValueError("times_ms must be sorted ascending")
-    bin_ms = mean_interevent_interval(t) if bin_ms is None else check_float("bin_ms", bin_ms, positive=True)
+    if bin_ms is None:
+        bin_ms = mean_interevent_interval(t)
+    else:
+        bin_ms = check_float("bin_ms", bin_ms, positive=True)
     n_bins = int(math.ceil(dur / bin_ms - 1e-9))
-    s, d, st = _kernel_times(t, bin_ms, n_bins)
+    s, d, st, status, bad = _kernel_times(t, bin_ms, n_bins, bool(check_sorted))
+    if status == 1:
+        raise ValueError(f"times_ms must be sorted ascending: times_ms[{bad}] = {t[bad]} < times_ms[{bad - 1}] "
+                         f"= {t[bad - 1]}")
+    if status == 2:
+        raise ValueError(f"times_ms contains NaN or infinite values (first at index {bad})")
     return _finish(s, d, st, bin_ms, n_bins, t.size, drop_edges)
 
 
