@@ -280,30 +280,43 @@ def _sequence_plain(x, state, params, w_rec, adaptive):
     return spikes, LIFState(v, i, spikes[-1])
 
 
+FUSED_BACKENDS = (False, True, "torch", "numba")
+
+
+def _check_fused(fused):
+    if not (isinstance(fused, bool) or fused in ("torch", "numba")):
+        raise ValueError(f"fused must be one of {FUSED_BACKENDS}, got {fused!r}")
+    return fused
+
+
 def lif_sequence(x: Tensor, state: LIFState, params: LIFParams, w_rec: Tensor | None = None,
-                 fused: bool = False):
+                 fused: bool | str = False):
     """Run ``x`` [T, B, N] through the LIF equations -> (spikes [T, B, N], final state).
 
     ``fused=False`` loops over :func:`lif_step` under autograd (the reference);
     ``fused=True`` runs the whole loop in one custom autograd function
-    (:func:`neurocircuits.training.bptt.fused_lif`), which gives the same spikes and gradients
-    and stores only the pre-threshold membrane for the backward pass."""
+    (:class:`neurocircuits.training.bptt.FusedLIFFunction`), which gives the same spikes and
+    gradients and stores only the pre-threshold membrane for the backward pass. Its time loop
+    runs as a compiled Numba kernel on CPU (feed-forward layers) and as tensor operations
+    elsewhere; ``fused="torch"`` or ``"numba"`` forces one."""
+    _check_fused(fused)
     check_lif_inputs(x, state, params, sequence=True, adaptive=False, w_rec=w_rec)
     if fused:
         from neurocircuits.training.bptt import _fused_sequence
 
-        return _fused_sequence(x, state, params, w_rec, adaptive=False)
+        return _fused_sequence(x, state, params, w_rec, adaptive=False, backend=fused)
     return _sequence_plain(x, state, params, w_rec, adaptive=False)
 
 
 def alif_sequence(x: Tensor, state: ALIFState, params: ALIFParams, w_rec: Tensor | None = None,
-                  fused: bool = False):
+                  fused: bool | str = False):
     """ALIF version of :func:`lif_sequence`."""
+    _check_fused(fused)
     check_lif_inputs(x, state, params, sequence=True, adaptive=True, w_rec=w_rec)
     if fused:
         from neurocircuits.training.bptt import _fused_sequence
 
-        return _fused_sequence(x, state, params, w_rec, adaptive=True)
+        return _fused_sequence(x, state, params, w_rec, adaptive=True, backend=fused)
     return _sequence_plain(x, state, params, w_rec, adaptive=True)
 
 
@@ -361,7 +374,8 @@ class LIF(_TimeConstants):
     Parameters: ``tau_mem_ms`` (or ``beta`` = exp(-dt/τ_mem) directly), ``dt_ms``,
     ``tau_syn_ms`` (None: no synaptic current), ``threshold``, ``reset`` ("subtract", "zero",
     "none"), ``detach_reset``, ``surrogate`` (instance or name), ``learn_tau`` (learn log τ
-    per neuron), ``fused`` (run sequences with the fused kernel; the default).
+    per neuron), ``fused`` (run sequences with the fused kernel, the default; ``"torch"`` or
+    ``"numba"`` picks its implementation, ``True`` chooses Numba on CPU when it applies).
     """
 
     adaptive = False
@@ -370,7 +384,7 @@ class LIF(_TimeConstants):
     def __init__(self, n: int, tau_mem_ms=10.0, dt_ms: float = 1.0, *, beta: float | None = None,
                  tau_syn_ms=None, threshold: float = 1.0, reset: str = "subtract",
                  detach_reset: bool = False, surrogate: Surrogate | str = "fast_sigmoid",
-                 learn_tau: bool = False, fused: bool = True):
+                 learn_tau: bool = False, fused: bool | str = True):
         super().__init__(dt_ms)
         self.n = check_int("n", n, min_value=1)
         if beta is not None:
@@ -382,7 +396,7 @@ class LIF(_TimeConstants):
             raise TypeError(f"detach_reset must be a bool, got {detach_reset!r}")
         self.reset, self.detach_reset = reset, detach_reset
         self.surrogate = check_surrogate(surrogate)
-        self.fused = bool(fused)
+        self.fused = _check_fused(fused)
         self.learn_tau = bool(learn_tau)
         self._add_tau("tau_mem_ms", tau_mem_ms, self.n, learn_tau)
         self.has_syn = tau_syn_ms is not None

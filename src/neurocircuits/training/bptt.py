@@ -55,9 +55,11 @@ class _Config:
     """Non-tensor settings of one fused call (plain object, no closures)."""
 
     __slots__ = ("threshold", "adapt", "reset", "detach", "surrogate", "has_syn", "has_adapt",
-                 "has_rec")
+                 "has_rec", "backend")
 
-    def __init__(self, threshold, adapt, reset, detach, surrogate, has_syn, has_adapt, has_rec):
+    def __init__(self, threshold, adapt, reset, detach, surrogate, has_syn, has_adapt, has_rec,
+                 backend="torch"):
+        self.backend = backend
         self.threshold = float(threshold)
         self.adapt = float(adapt)
         self.reset = reset
@@ -85,6 +87,8 @@ class FusedLIFFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, v0, i0, a0, s0, beta, alpha, rho, w_rec, cfg):
+        if cfg.backend == "numba":
+            return _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg)
         T = x.shape[0]
         thr0, b = cfg.threshold, cfg.adapt
         H = torch.empty_like(x)
@@ -124,6 +128,8 @@ class FusedLIFFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gS, gv, *rest):
         cfg = ctx.cfg
+        if cfg.backend == "numba":
+            return _numba_backward(ctx, gS, gv, *rest)
         H, I_traj, v0, i0, a0, s0, beta, alpha, rho, w_rec = ctx.saved_tensors
         rest = list(rest)
         gi = rest.pop(0) if cfg.has_syn else None
@@ -224,11 +230,22 @@ def _as_tensor(p, like: Tensor):
     return torch.tensor(float(p), device=like.device, dtype=like.dtype)
 
 
-def _fused_sequence(x, state, params, w_rec, adaptive):
-    """Fused run of an already validated call (see :func:`fused_lif`)."""
+def _numba_applies(x, w_rec) -> bool:
+    return (_HAVE_NUMBA and w_rec is None and x.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.float64))
+
+
+def _fused_sequence(x, state, params, w_rec, adaptive, backend=True):
+    """Fused run of an already validated call (see :func:`fused_lif`). ``backend``: True
+    (Numba where it applies: CPU, float32/64, feed-forward; else torch), "torch" or "numba"."""
     p = params
+    if backend == "numba" and not _numba_applies(x, w_rec):
+        raise ValueError("the Numba fused kernel needs Numba, a CPU float32/float64 input and a "
+                         "feed-forward layer (no w_rec); use fused=True or 'torch'")
+    if backend is True:
+        backend = "numba" if _numba_applies(x, w_rec) else "torch"
     cfg = _Config(p.threshold, p.adapt if adaptive else 0.0, p.reset, p.detach_reset, p.surrogate,
-                  p.alpha is not None, adaptive, w_rec is not None)
+                  p.alpha is not None, adaptive, w_rec is not None, backend)
     beta = _as_tensor(p.beta, x)
     alpha = _as_tensor(p.alpha, x)
     rho = _as_tensor(p.rho, x) if adaptive else None
@@ -250,6 +267,191 @@ def fused_lif(x: Tensor, state, params, w_rec: Tensor | None = None):
     if isinstance(state, ALIFState):
         return alif_sequence(x, state, params, w_rec, fused=True)
     return lif_sequence(x, state, params, w_rec, fused=True)
+
+
+# ---------------------------------------------------------------- Numba time loop (CPU)
+_RESET_CODE = {"subtract": 0, "zero": 1, "none": 2}
+
+try:
+    from numba import njit as _njit_lif
+
+    @_njit_lif(cache=True, nogil=True)
+    def _lif_fwd_kernel(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt,
+                        H, I_traj, e0, e1):  # pragma: no cover - compiled
+        """Forward time loop for flat elements e0 <= e < e1 (e = b * N + n; per-neuron decays
+        indexed by e % N). v, i, a hold the state and are updated in place."""
+        T = x.shape[0]
+        N = beta.shape[0]
+        for t in range(T):
+            for e in range(e0, e1):
+                n = e % N
+                if has_syn:
+                    ii = alpha[n] * i[e] + x[t, e]
+                    i[e] = ii
+                    I_traj[t, e] = ii
+                else:
+                    ii = x[t, e]
+                u = beta[n] * v[e] + ii
+                thr = thr0 + b * a[e] if has_adapt else thr0
+                h = u - thr
+                H[t, e] = h
+                s = 1.0 if h >= 0 else 0.0
+                if reset == 0:
+                    v[e] = u - s * thr
+                elif reset == 1:
+                    v[e] = u * (1.0 - s)
+                else:
+                    v[e] = u
+                if has_adapt:
+                    a[e] = rho[n] * a[e] + (1.0 - rho[n]) * s
+
+    @_njit_lif(cache=True, nogil=True)
+    def _lif_bwd_kernel(H, SG, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0, b, reset, detach,
+                        has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta, g_alpha, g_rho,
+                        A_prev, e0, e1):  # pragma: no cover - compiled
+        """Reverse-time adjoint loop (equations in the module docstring) for elements
+        e0 <= e < e1. lam_* enter holding the gradients of the final state and leave holding
+        those of the initial state; g_* accumulate per element."""
+        T = H.shape[0]
+        N = beta.shape[0]
+        if has_adapt:  # a_{t-1} for every t, rebuilt from the spikes
+            for e in range(e0, e1):
+                A_prev[0, e] = a0[e]
+            for t in range(1, T):
+                for e in range(e0, e1):
+                    s = 1.0 if H[t - 1, e] >= 0 else 0.0
+                    n = e % N
+                    A_prev[t, e] = rho[n] * A_prev[t - 1, e] + (1.0 - rho[n]) * s
+        for t in range(T - 1, -1, -1):
+            for e in range(e0, e1):
+                n = e % N
+                h = H[t, e]
+                s = 1.0 if h >= 0 else 0.0
+                thr = thr0 + b * A_prev[t, e] if has_adapt else thr0
+                lv = lam_v[e]
+                ds = gS[t, e]
+                if has_adapt:
+                    ds += (1.0 - rho[n]) * lam_a[e]
+                if not detach:
+                    if reset == 0:
+                        ds -= lv * thr
+                    elif reset == 1:
+                        ds -= lv * (h + thr)
+                du = lv * (1.0 - s) if reset == 1 else lv
+                dh = ds * SG[t, e]
+                du += dh
+                di = du + lam_i[e] if has_syn else du
+                dX[t, e] = di
+                if t > 0:
+                    hp = H[t - 1, e]
+                    sp = 1.0 if hp >= 0 else 0.0
+                    thp = thr0 + b * A_prev[t - 1, e] if has_adapt else thr0
+                    up = hp + thp
+                    if reset == 0:
+                        vp = up - sp * thp
+                    elif reset == 1:
+                        vp = up * (1.0 - sp)
+                    else:
+                        vp = up
+                else:
+                    vp = v0[e]
+                g_beta[e] += du * vp
+                lam_v[e] = beta[n] * du
+                if has_syn:
+                    ip = I_traj[t - 1, e] if t > 0 else i0[e]
+                    g_alpha[e] += di * ip
+                    lam_i[e] = alpha[n] * di
+                if has_adapt:
+                    dA = -dh - lv * s if reset == 0 else -dh
+                    g_rho[e] += lam_a[e] * (A_prev[t, e] - s)
+                    lam_a[e] = rho[n] * lam_a[e] + b * dA
+
+except Exception:  # pragma: no cover - numba missing
+    pass
+
+
+def _per_neuron(p, n, dtype):
+    """A decay (tensor [] or [N], or None) as a contiguous NumPy [N] array of torch ``dtype``."""
+    if p is None:
+        return torch.ones(n, dtype=dtype).numpy()
+    return p.detach().to(dtype).expand(n).contiguous().numpy()
+
+
+def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
+    T, B, N = x.shape
+    M = B * N
+    xn = x.detach().contiguous().view(T, M).numpy()
+    dt = xn.dtype
+    v = v0.detach().reshape(M).numpy().astype(dt, copy=True)
+    i = i0.detach().reshape(M).numpy().astype(dt, copy=True) if cfg.has_syn else np.zeros(1, dt)
+    a = a0.detach().reshape(M).numpy().astype(dt, copy=True) if cfg.has_adapt else np.zeros(1, dt)
+    H = np.empty((T, M), dtype=dt)
+    I_traj = np.empty((T, M), dtype=dt) if cfg.has_syn else np.empty((1, 1), dt)
+    args = (xn, v, i, a, _per_neuron(beta, N, x.dtype), _per_neuron(alpha, N, x.dtype),
+            _per_neuron(rho, N, x.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset],
+            cfg.has_syn, cfg.has_adapt, H, I_traj)
+    _parallel_rows(_lif_fwd_kernel, M, lambda c: args)
+    Ht = torch.from_numpy(H).view(T, B, N)
+    S = (Ht >= 0).to(x.dtype)
+    ctx.cfg = cfg
+    It = torch.from_numpy(I_traj).view(T, B, N) if cfg.has_syn else None
+    ctx.save_for_backward(Ht, It, v0, i0, a0, None, beta, alpha, rho, None)
+    outs = [S, torch.from_numpy(v).view(B, N)]
+    if cfg.has_syn:
+        outs.append(torch.from_numpy(i).view(B, N))
+    if cfg.has_adapt:
+        outs.append(torch.from_numpy(a).view(B, N))
+    return tuple(outs)
+
+
+def _numba_backward(ctx, gS, gv, *rest):
+    cfg = ctx.cfg
+    Ht, It, v0, i0, a0, _, beta, alpha, rho, _ = ctx.saved_tensors
+    rest = list(rest)
+    gi = rest.pop(0) if cfg.has_syn else None
+    ga = rest.pop(0) if cfg.has_adapt else None
+    T, B, N = Ht.shape
+    M = B * N
+    H = Ht.view(T, M).numpy()
+    dt = H.dtype
+
+    def flat(g, shape):
+        if g is None:
+            return np.zeros(shape, dtype=dt)
+        return g.detach().contiguous().reshape(shape).numpy().astype(dt, copy=True)
+
+    SG = cfg.surrogate.derivative(Ht).contiguous().view(T, M).numpy()
+    gSn = flat(gS, (T, M)) if gS is not None else np.zeros((T, M), dt)
+    lam_v = flat(gv, M)
+    lam_i = flat(gi, M) if cfg.has_syn else np.zeros(1, dt)
+    lam_a = flat(ga, M) if cfg.has_adapt else np.zeros(1, dt)
+    dX = np.empty((T, M), dtype=dt)
+    g_beta = np.zeros(M, dt)
+    g_alpha = np.zeros(M if cfg.has_syn else 1, dt)
+    g_rho = np.zeros(M if cfg.has_adapt else 1, dt)
+    A_prev = np.empty((T, M), dt) if cfg.has_adapt else np.empty((1, 1), dt)
+    I_traj = It.view(T, M).numpy() if cfg.has_syn else np.empty((1, 1), dt)
+    v0n = v0.detach().reshape(M).numpy()
+    i0n = i0.detach().reshape(M).numpy() if cfg.has_syn else np.zeros(1, dt)
+    a0n = a0.detach().reshape(M).numpy() if cfg.has_adapt else np.zeros(1, dt)
+    args = (H, SG, gSn, I_traj, v0n, i0n, a0n, _per_neuron(beta, N, Ht.dtype),
+            _per_neuron(alpha, N, Ht.dtype), _per_neuron(rho, N, Ht.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset], cfg.detach,
+            cfg.has_syn, cfg.has_adapt, lam_v, lam_i, lam_a, dX, g_beta, g_alpha, g_rho, A_prev)
+    _parallel_rows(_lif_bwd_kernel, M, lambda c: args)
+    need = ctx.needs_input_grad
+
+    def red(g, like):
+        return _reduce_to(torch.from_numpy(g).view(B, N), like)
+
+    return (torch.from_numpy(dX).view(T, B, N) if need[0] else None,
+            torch.from_numpy(lam_v).view(B, N) if need[1] else None,
+            torch.from_numpy(lam_i).view(B, N) if cfg.has_syn and need[2] else None,
+            torch.from_numpy(lam_a).view(B, N) if cfg.has_adapt and need[3] else None,
+            None,
+            red(g_beta, beta) if need[5] else None,
+            red(g_alpha, alpha) if cfg.has_syn and need[6] else None,
+            red(g_rho, rho) if cfg.has_adapt and need[7] else None,
+            None, None)
 
 
 # ====================================================================== event-driven linear
