@@ -115,3 +115,14 @@ def test_bad_input():
         m(torch.full((5, 2, 3), float("nan")))
     with pytest.raises(ValueError, match="hidden"):
         EGRU(3, 0)
+
+
+def test_event_driven_path_same_numbers_and_gradients():
+    m = make(seed=2)
+    x = torch.randn(12, 3, 5, dtype=torch.float64)
+    outs = [m(x, event_driven=flag) for flag in (False, True)]
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b)
+    grads = [torch.autograd.grad((o[0] ** 2).sum() + o[2].sum(), list(m.parameters())) for o in outs]
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)

@@ -81,17 +81,38 @@ class EGRUState:
     y: torch.Tensor  # [B, H] event output of the previous step
 
 
-def egru_step(x: torch.Tensor, state: EGRUState, p: EGRUParams, wx: torch.Tensor | None = None):
+def egru_step(x: torch.Tensor, state: EGRUState, p: EGRUParams, wx: torch.Tensor | None = None,
+              event_driven: bool = False):
     """One EGRU step (module doc). ``x`` [B, n_in]; ``wx`` optionally the precomputed input
-    drive W x + b [B, 3H]. Returns ((y, e, c), new state)."""
+    drive W x + b [B, 3H]. Returns ((y, e, c), new state).
+
+    ``event_driven``: the recurrent products use only the columns of V of units that emitted an
+    event at the previous step (in any batch element), so forward and backward cost of the
+    recurrence scale with the number of events; the numbers are the same as the dense path.
+    When gradients are recorded, silent units whose pseudo-derivative at the previous step is
+    non-zero (|c_{t-1} - ϑ| < ε) are kept too: their zero output still carries gradient, so
+    the backward pass stays exact and its cost scales with events plus near-threshold units.
+    """
     H = p.theta.shape[0]
     if wx is None:
         wx = torch.addmm(p.b, x, p.W.t())
     y_prev = state.y
-    rec_ur = y_prev @ p.V[: 2 * H].t()
+    if event_driven:
+        active = y_prev != 0
+        if torch.is_grad_enabled():
+            active = active | ((state.c - p.theta).abs() < p.width)
+        idx = active.any(0).nonzero().squeeze(1)
+        y_act = y_prev.index_select(1, idx)
+        V_act = p.V.index_select(1, idx)
+        rec_ur = y_act @ V_act[: 2 * H].t()
+    else:
+        rec_ur = y_prev @ p.V[: 2 * H].t()
     u = torch.sigmoid(wx[:, :H] + rec_ur[:, :H])
     r = torch.sigmoid(wx[:, H:2 * H] + rec_ur[:, H:])
-    z = torch.tanh(wx[:, 2 * H:] + (r * y_prev) @ p.V[2 * H:].t())
+    if event_driven:
+        z = torch.tanh(wx[:, 2 * H:] + (r.index_select(1, idx) * y_act) @ V_act[2 * H:].t())
+    else:
+        z = torch.tanh(wx[:, 2 * H:] + (r * y_prev) @ p.V[2 * H:].t())
     c = u * z + (1.0 - u) * state.c - y_prev
     e = event(c - p.theta, p.gamma, p.width)
     y = e * c
@@ -150,8 +171,9 @@ class EGRU(nn.Module):
         z = torch.zeros(batch, self.hidden, dtype=dtype, device=device)
         return EGRUState(z, z.clone())
 
-    def forward(self, x: torch.Tensor, state: EGRUState | None = None):
-        """Run ``x`` [T, B, n_in]; returns (y, e, c), each [T, B, H]."""
+    def forward(self, x: torch.Tensor, state: EGRUState | None = None, event_driven: bool = False):
+        """Run ``x`` [T, B, n_in]; returns (y, e, c), each [T, B, H]. ``event_driven``: see
+        :func:`egru_step` (same numbers, recurrent cost proportional to the events)."""
         check_tensor("x", x, ndim=3, dtype_kind="float")
         if x.shape[-1] != self.n_in:
             raise ValueError(f"x must be [T, B, {self.n_in}], got shape {tuple(x.shape)}")
@@ -162,7 +184,7 @@ class EGRU(nn.Module):
         wx_all = torch.addmm(p.b, x.reshape(T * B, -1), p.W.t()).view(T, B, -1)
         ys, es, cs = [], [], []
         for wx in wx_all.unbind(0):
-            (y, e, c), state = egru_step(None, state, p, wx)
+            (y, e, c), state = egru_step(None, state, p, wx, event_driven)
             ys.append(y)
             es.append(e)
             cs.append(c)
