@@ -215,3 +215,32 @@ def test_rejects_bad_input():
         voltage_ce_loss(torch.zeros(3, 3), torch.tensor([0, 1, 5]))
     with pytest.raises(ValueError, match="tau0_ms"):
         first_spike_loss(torch.zeros(3, 3), LABELS, tau0_ms=0.0)
+
+
+def test_input_spike_time_gradient_matches_finite_differences():
+    rng = np.random.default_rng(7)
+    lat = rng.uniform(0, 15, (2, 6))
+    cfg = EventPropConfig(duration_ms=30, dt_ms=0.5, readout="sum_exp")
+    net = EventPropNetwork([6, 8, 3], cfg, init_mean=[2.5, 1.0], init_std=[1.5, 1.0], seed=1,
+                           dtype=torch.float64)
+    labels = torch.tensor([0, 2])
+
+    def loss_at(lat_):
+        return voltage_ce_loss(net(SpikeEvents.from_latencies(lat_, 30.0)).readout, labels)
+
+    out = net(SpikeEvents.from_latencies(lat, 30.0))
+    voltage_ce_loss(out.readout, labels).backward()
+    g_events = out.info["input_time_grad"]
+    ev = SpikeEvents.from_latencies(lat, 30.0)
+    h = 1e-6
+    fd_events = np.zeros(ev.n_events)
+    for e in range(ev.n_events):
+        b = int(np.searchsorted(ev.ptr, e, side="right") - 1)
+        i = ev.ids[e]
+        lp, lm = lat.copy(), lat.copy()
+        lp[b, i] += h
+        lm[b, i] -= h
+        with torch.no_grad():
+            fd_events[e] = (loss_at(lp).item() - loss_at(lm).item()) / (2 * h)
+    assert np.abs(fd_events).max() > 0
+    assert np.abs(g_events - fd_events).max() / np.abs(fd_events).max() < 1e-5
