@@ -50,6 +50,11 @@ class SpikeMonitor:
     def n(self) -> int:
         return self.stop - self.start
 
+    def reset(self) -> None:
+        self._steps, self._ids = [], []
+        if self.stream_to is not None:
+            self.attach(self.net)
+
     def _consume(self, steps: np.ndarray, ids: np.ndarray) -> None:
         m = (ids >= self.start) & (ids < self.stop)
         s, i = steps[m].astype(np.int64), (ids[m] - self.start).astype(np.int64)
@@ -118,6 +123,9 @@ class StateMonitor:
         self.col_idx = np.concatenate([start + self.local for _ in codes]).astype(np.int64)
         self.col_var = np.repeat(np.array(codes, dtype=np.int64), sel.size)
 
+    def reset(self) -> None:
+        self._rows, self._steps = [], []
+
     def _consume(self, steps: np.ndarray, rows: np.ndarray) -> None:
         self._steps.append(steps.copy())
         self._rows.append(rows.copy())
@@ -153,6 +161,9 @@ class RateMonitor:
             _pop_range(net, self.pop)
             self.pops = [self.pop.index]
             self.n = self.pop.n
+
+    def reset(self) -> None:
+        self._counts = []
 
     def _consume(self, counts: np.ndarray) -> None:
         self._counts.append(counts[:, self.pops].sum(axis=1).astype(np.int64))

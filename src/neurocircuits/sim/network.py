@@ -419,6 +419,63 @@ class Network:
             raise ValueError(f"engine must be 'compiled' or 'reference', got {engine!r}")
         return run_steps(self, b, self.state, n_steps, progress=progress, chunk_steps=chunk_steps)
 
+    # changing a built network -------------------------------------------------------------
+    def _syn_positions(self, proj: Projection) -> np.ndarray:
+        """CSR positions of the synapses of ``proj``, in the projection's own order."""
+        if proj not in self.projections:
+            raise ValueError(f"{proj.name!r} is not a projection of this network")
+        b = self.build()
+        k = self.projections.index(proj)
+        off = sum(p.n_synapses for p in self.projections[:k])
+        if getattr(self, "_inv_order", None) is None:
+            inv = np.empty(b.order.size, np.int64)
+            inv[b.order] = np.arange(b.order.size)
+            self._inv_order = inv
+        return self._inv_order[off:off + proj.n_synapses]
+
+    def get_weights(self, proj: Projection) -> np.ndarray:
+        """Current weights of ``proj`` (they change under plasticity), in its synapse order."""
+        return self.build().syn_w[self._syn_positions(proj)].copy()
+
+    def set_weights(self, proj: Projection, weight) -> None:
+        """Overwrite the weights of ``proj`` (scalar or one value per synapse)."""
+        w = resolve("weight", weight, proj.n_synapses, np.random.default_rng(0))
+        if not np.isfinite(w).all():
+            raise ValueError("weight contains NaN or infinite values")
+        if isinstance(proj.post.model, M.LIFCond) and proj.receptor != "v" and w.size and w.min() < 0:
+            raise ValueError(f"conductance weights must be >= 0, got {w.min()}")
+        self.build().syn_w[self._syn_positions(proj)] = w
+        proj.weight = w
+
+    def set_input_rate(self, drive: Drive, rate_hz: float) -> None:
+        """Change the rate of a Poisson drive (rebuilds its CDF table)."""
+        if drive not in self.drives:
+            raise ValueError("drive is not an input of this network")
+        rate_hz = check_float("rate_hz", rate_hz, min_value=0.0)
+        drive.spec = PoissonInput(drive.spec.n_sources, rate_hz, drive.spec.weight, drive.spec.receptor)
+        b = self.build()
+        tables, starts, lens, k0s = [], [], [], []
+        pos = 0
+        for dv in self.drives:
+            k0, cdf = poisson_cdf_table(dv.spec.lam(self.dt_ms))
+            tables.append(cdf)
+            starts.append(pos)
+            lens.append(cdf.size)
+            k0s.append(k0)
+            pos += cdf.size
+        b.cdf_table = np.concatenate(tables)
+        b.drv_cdf_start = np.array(starts, np.int64)
+        b.drv_cdf_len = np.array(lens, np.int64)
+        b.drv_k0 = np.array(k0s, np.int64)
+
+    def reset(self) -> None:
+        """Back to the initial state at t = 0 (same initial potentials); monitors are cleared.
+        Weights keep their current values (use :meth:`set_weights` to restore them)."""
+        self.state = None
+        self.t_step = 0
+        for m in self.monitors:
+            m.reset()
+
     def population(self, name: str) -> Population:
         for p in self.populations:
             if p.name == name:
