@@ -679,11 +679,13 @@ class EventPropNetwork(nn.Module):
     ``sizes = [n_in, n_hidden_1, ..., n_out]``. Hidden layers are LIF neurons; the output layer
     is a leaky integrator (readout ``"sum_exp"`` or ``"max"``) or LIF (``"first_spike"``).
     Weights are initialised from N(mean_k, std_k^2) per layer (``init_mean``/``init_std`` lists or
-    scalars, in threshold units), drawn from ``torch.Generator`` seeded with ``seed``.
+    scalars, in threshold units), drawn from ``torch.Generator`` seeded with ``seed``; recurrent
+    weights (``cfg.recurrent``) from N(0, rec_std^2), ``rec_std`` defaulting to
+    ``init_std_k / sqrt(n_k)`` for hidden layer k.
     """
 
     def __init__(self, sizes, cfg: EventPropConfig | None = None, *, init_mean=0.0, init_std=1.0,
-                 seed: int = 0, dtype: torch.dtype = torch.float32):
+                 rec_std: float | None = None, seed: int = 0, dtype: torch.dtype = torch.float32):
         super().__init__()
         if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
             raise ValueError(f"sizes must list at least [n_in, n_out], got {sizes!r}")
@@ -709,7 +711,8 @@ class EventPropNetwork(nn.Module):
         if self.cfg.recurrent:
             for k in range(1, n_layers):
                 n = sizes[k]
-                u = stds[k - 1] / math.sqrt(n) * torch.randn(n, n, generator=gen, dtype=torch.float64)
+                sd = stds[k - 1] / math.sqrt(n) if rec_std is None else check_float("rec_std", rec_std, min_value=0.0)
+                u = sd * torch.randn(n, n, generator=gen, dtype=torch.float64)
                 self.recurrent_weights.append(nn.Parameter(u.to(dtype)))
 
     def forward(self, events: SpikeEvents) -> EventPropOutput:
