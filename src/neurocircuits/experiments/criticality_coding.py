@@ -95,9 +95,10 @@ def _scn_kernel(seed, d, c, x, dt, lam, delay_steps, noise, thresh, max_spikes):
 
 
 def simulate_scn(n_neurons: int, noise: float, duration_ms: float, *, delay_ms: float = 1.0,
-                 dt_ms: float = 0.1, tau_ms: float = 20.0, seed: int = 0):
+                 dt_ms: float = 0.1, tau_ms: float = 20.0, decoder_spread: float = 0.0, seed: int = 0):
     """Simulate the delayed spike-coding network encoding ``x(t) = 1 + 0.2 Σ_f sin(2π f t + φ_f)``
-    (f = 1, 2.3, 3.7 Hz, random phases) with identical decoding weights ``D_i = 1/N``.
+    (f = 1, 2.3, 3.7 Hz, random phases) with decoding weights ``D_i = (1 + decoder_spread u_i)/N``,
+    ``u_i`` uniform in [-1, 1] (identical weights for ``decoder_spread = 0``).
 
     ``noise``: σ_V (voltage units per sqrt(ms)); the threshold is ``T = D²/2``.
     Returns ``(SpikeTrains, mse)`` with ``mse = <(x - x̂)²> / <x²>``."""
@@ -118,8 +119,9 @@ def simulate_scn(n_neurons: int, noise: float, duration_ms: float, *, delay_ms: 
         x += 0.2 * np.sin(2 * np.pi * f * t_s + rng.uniform(0, 2 * np.pi))
     c = (x[1:] - x[:-1]) / dt + lam * x[:-1]
     x = x[:-1]
-    d = np.full(n, 1.0 / n)
-    thresh = 0.5 * d * d
+    spread = check_float("decoder_spread", decoder_spread, min_value=0.0, max_value=1.0)
+    d = (1.0 + spread * rng.uniform(-1.0, 1.0, n)) / n
+    thresh = 0.5 * d * d  # T_i = Ω_ii / 2
     delay_steps = max(int(round(delay_ms / dt)) - 1, 0)  # ring of delay_steps + 1 = delay / dt steps
     max_spikes = int(n * n_t * 0.05) + 1000  # up to 500 Hz per neuron at dt = 0.1 ms
     st, si, err, sig = _scn_kernel(int(rng.integers(0, 2**32 - 1)), d, c, x, dt, lam, delay_steps, noise,
@@ -276,11 +278,19 @@ def run(scale: str, seed: int, out) -> Result:
                "the network (Timcheck et al. 2022). With random decoders in J >= 2 dimensions our "
                "network locked into a ping-pong oscillation at every noise level, so that variant "
                "is not used. Avalanches use the mean inter-event interval, rounded to a whole number of "
-               "0.1 ms steps, as bin, and leave out avalanches touching the recording's ends; κ uses "
-               "sizes 1..largest observed; x_min of the power-law fits is chosen by minimum KS "
-               "distance (Clauset et al. 2009) with no manual range. Claims that fail are reported "
-               "as measured: in this network the size distributions near the error minimum have a "
-               "sharp cutoff that the KS scan picks out as the tail, and at the highest noise the "
-               "population rate is so high that fixed-resolution bins merge events into large "
-               "avalanches (κ > 1)."),
+               "0.1 ms steps, as bin (finer bins would contain no time step and split avalanches), "
+               "and leave out avalanches touching the recording's ends; κ uses sizes 1..largest "
+               "observed; x_min of the power-law fits is chosen by minimum KS distance (Clauset et al. "
+               "2009) with no manual range. "
+               + (f"At the near-critical noise (σ_V/T = {rel[j_crit]:.3g}) the fitted exponents are "
+                  f"α_S = {crack.size_fit.alpha:.2f} (x_min {crack.size_fit.xmin}) and "
+                  f"α_T = {crack.duration_fit.alpha:.2f} (x_min {crack.duration_fit.xmin}), γ = "
+                  f"{crack.gamma_fit:.2f} vs predicted {crack.gamma_pred:.2f}: a steep power-law tail "
+                  "above a cutoff-like bulk, not the mean-field 3/2 and 2 of the branching controls. "
+                  if crack else f"No crackling fit at the near-critical noise: {crack_err}. ")
+               + f"κ ranges from {kappa.max():.3f} to {kappa.min():.3f}; "
+               + ("it does not fall below 1 at high noise: there the population rate rises "
+                  f"({rows[-1]['rate_hz']:.0f} Hz per neuron at the highest noise) and bins of one "
+                  "time step merge events into large avalanches, so the subcritical claim fails."
+                  if kappa[-1] >= 1 else "it falls below 1 at the highest noise.")),
     )
