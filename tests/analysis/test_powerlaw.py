@@ -133,6 +133,10 @@ def test_bad_input():
         fit_power_law(np.arange(1, 100), xmin=90)
     with pytest.raises(ValueError, match="xmax"):
         fit_power_law(np.arange(1, 100), xmin=10, xmax=5)
+    with pytest.raises(ValueError, match="not identifiable"):
+        fit_power_law([3] * 100, xmin=3)
+    with pytest.raises(ValueError, match="min_tail"):
+        fit_power_law([3] * 100)
     with pytest.raises(ValueError, match="alpha"):
         power_law_pmf([1, 2], 1.0)
     with pytest.raises(ValueError, match="alpha"):

@@ -202,7 +202,9 @@ def fit_power_law(data, xmin: int | None = None, xmax: int | None = None, *, min
     samples in the tail; when there are more than ``max_candidates`` of them, a log-spaced subset
     of that many, always including the smallest) and keeps the one with the smallest KS distance
     (Clauset et al. 2009, Sec. 3.3). ``xmax`` truncates the support (samples above it are left out
-    of the fit). Raises ValueError when fewer than ``min_tail`` (>= 10) samples lie in the support.
+    of the fit). Raises ValueError when fewer than ``min_tail`` (>= 10) samples lie in the support
+    or the tail holds a single distinct value. The exponent is searched in ``(1, 8]``: a result at
+    8 means a tail steeper than any power law in that range (a cutoff, not a power law).
     """
     x = _as_positive_integers("data", data)
     min_tail = check_int("min_tail", min_tail, min_value=10)
@@ -241,6 +243,12 @@ def fit_power_law(data, xmin: int | None = None, xmax: int | None = None, *, min
             if xmin is not None:
                 raise ValueError(f"fewer than min_tail = {min_tail} samples at or above xmin = {xm} "
                                  f"(got {n})")
+            ks_scan[j] = np.inf
+            continue
+        if k == vals.size - 1:  # one distinct value: the likelihood rises without bound in alpha
+            if xmin is not None:
+                raise ValueError(f"all {n} samples at or above xmin = {xm} equal {vals[k]}: the exponent "
+                                 "is not identifiable")
             ks_scan[j] = np.inf
             continue
         a = _mle_alpha(n, float(suffix_log[k]), xm, xmax)
