@@ -277,94 +277,95 @@ try:
 
     @_njit_lif(cache=True, nogil=True)
     def _lif_fwd_kernel(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt,
-                        H, I_traj, e0, e1):  # pragma: no cover - compiled
-        """Forward time loop for flat elements e0 <= e < e1 (e = b * N + n; per-neuron decays
-        indexed by e % N). v, i, a hold the state and are updated in place."""
+                        H, I_traj, r0, r1):  # pragma: no cover - compiled
+        """Forward time loop for batch rows r0 <= r < r1 (x, H, I_traj are [T, B, N]; v, i, a
+        are [B, N] state, updated in place; decays are per neuron [N])."""
         T = x.shape[0]
-        N = beta.shape[0]
+        N = x.shape[2]
         for t in range(T):
-            for e in range(e0, e1):
-                n = e % N
-                if has_syn:
-                    ii = alpha[n] * i[e] + x[t, e]
-                    i[e] = ii
-                    I_traj[t, e] = ii
-                else:
-                    ii = x[t, e]
-                u = beta[n] * v[e] + ii
-                thr = thr0 + b * a[e] if has_adapt else thr0
-                h = u - thr
-                H[t, e] = h
-                s = 1.0 if h >= 0 else 0.0
-                if reset == 0:
-                    v[e] = u - s * thr
-                elif reset == 1:
-                    v[e] = u * (1.0 - s)
-                else:
-                    v[e] = u
-                if has_adapt:
-                    a[e] = rho[n] * a[e] + (1.0 - rho[n]) * s
+            for r in range(r0, r1):
+                for n in range(N):
+                    if has_syn:
+                        ii = alpha[n] * i[r, n] + x[t, r, n]
+                        i[r, n] = ii
+                        I_traj[t, r, n] = ii
+                    else:
+                        ii = x[t, r, n]
+                    u = beta[n] * v[r, n] + ii
+                    thr = thr0 + b * a[r, n] if has_adapt else thr0
+                    h = u - thr
+                    H[t, r, n] = h
+                    s = 1.0 if h >= 0 else 0.0
+                    if reset == 0:
+                        v[r, n] = u - s * thr
+                    elif reset == 1:
+                        v[r, n] = u * (1.0 - s)
+                    else:
+                        v[r, n] = u
+                    if has_adapt:
+                        a[r, n] = rho[n] * a[r, n] + (1.0 - rho[n]) * s
 
     @_njit_lif(cache=True, nogil=True)
     def _lif_bwd_kernel(H, SG, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0, b, reset, detach,
                         has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta, g_alpha, g_rho,
-                        A_prev, e0, e1):  # pragma: no cover - compiled
-        """Reverse-time adjoint loop (equations in the module docstring) for elements
-        e0 <= e < e1. lam_* enter holding the gradients of the final state and leave holding
-        those of the initial state; g_* accumulate per element."""
+                        A_prev, r0, r1):  # pragma: no cover - compiled
+        """Reverse-time adjoint loop (equations in the module docstring) for batch rows
+        r0 <= r < r1. lam_* ([B, N]) enter holding the gradients of the final state and leave
+        holding those of the initial state; g_* ([B, N]) accumulate per element."""
         T = H.shape[0]
-        N = beta.shape[0]
+        N = H.shape[2]
         if has_adapt:  # a_{t-1} for every t, rebuilt from the spikes
-            for e in range(e0, e1):
-                A_prev[0, e] = a0[e]
+            for r in range(r0, r1):
+                for n in range(N):
+                    A_prev[0, r, n] = a0[r, n]
             for t in range(1, T):
-                for e in range(e0, e1):
-                    s = 1.0 if H[t - 1, e] >= 0 else 0.0
-                    n = e % N
-                    A_prev[t, e] = rho[n] * A_prev[t - 1, e] + (1.0 - rho[n]) * s
+                for r in range(r0, r1):
+                    for n in range(N):
+                        s = 1.0 if H[t - 1, r, n] >= 0 else 0.0
+                        A_prev[t, r, n] = rho[n] * A_prev[t - 1, r, n] + (1.0 - rho[n]) * s
         for t in range(T - 1, -1, -1):
-            for e in range(e0, e1):
-                n = e % N
-                h = H[t, e]
-                s = 1.0 if h >= 0 else 0.0
-                thr = thr0 + b * A_prev[t, e] if has_adapt else thr0
-                lv = lam_v[e]
-                ds = gS[t, e]
-                if has_adapt:
-                    ds += (1.0 - rho[n]) * lam_a[e]
-                if not detach:
-                    if reset == 0:
-                        ds -= lv * thr
-                    elif reset == 1:
-                        ds -= lv * (h + thr)
-                du = lv * (1.0 - s) if reset == 1 else lv
-                dh = ds * SG[t, e]
-                du += dh
-                di = du + lam_i[e] if has_syn else du
-                dX[t, e] = di
-                if t > 0:
-                    hp = H[t - 1, e]
-                    sp = 1.0 if hp >= 0 else 0.0
-                    thp = thr0 + b * A_prev[t - 1, e] if has_adapt else thr0
-                    up = hp + thp
-                    if reset == 0:
-                        vp = up - sp * thp
-                    elif reset == 1:
-                        vp = up * (1.0 - sp)
+            for r in range(r0, r1):
+                for n in range(N):
+                    h = H[t, r, n]
+                    s = 1.0 if h >= 0 else 0.0
+                    thr = thr0 + b * A_prev[t, r, n] if has_adapt else thr0
+                    lv = lam_v[r, n]
+                    ds = gS[t, r, n]
+                    if has_adapt:
+                        ds += (1.0 - rho[n]) * lam_a[r, n]
+                    if not detach:
+                        if reset == 0:
+                            ds -= lv * thr
+                        elif reset == 1:
+                            ds -= lv * (h + thr)
+                    du = lv * (1.0 - s) if reset == 1 else lv
+                    dh = ds * SG[t, r, n]
+                    du += dh
+                    di = du + lam_i[r, n] if has_syn else du
+                    dX[t, r, n] = di
+                    if t > 0:
+                        hp = H[t - 1, r, n]
+                        sp = 1.0 if hp >= 0 else 0.0
+                        thp = thr0 + b * A_prev[t - 1, r, n] if has_adapt else thr0
+                        up = hp + thp
+                        if reset == 0:
+                            vp = up - sp * thp
+                        elif reset == 1:
+                            vp = up * (1.0 - sp)
+                        else:
+                            vp = up
                     else:
-                        vp = up
-                else:
-                    vp = v0[e]
-                g_beta[e] += du * vp
-                lam_v[e] = beta[n] * du
-                if has_syn:
-                    ip = I_traj[t - 1, e] if t > 0 else i0[e]
-                    g_alpha[e] += di * ip
-                    lam_i[e] = alpha[n] * di
-                if has_adapt:
-                    dA = -dh - lv * s if reset == 0 else -dh
-                    g_rho[e] += lam_a[e] * (A_prev[t, e] - s)
-                    lam_a[e] = rho[n] * lam_a[e] + b * dA
+                        vp = v0[r, n]
+                    g_beta[r, n] += du * vp
+                    lam_v[r, n] = beta[n] * du
+                    if has_syn:
+                        ip = I_traj[t - 1, r, n] if t > 0 else i0[r, n]
+                        g_alpha[r, n] += di * ip
+                        lam_i[r, n] = alpha[n] * di
+                    if has_adapt:
+                        dA = -dh - lv * s if reset == 0 else -dh
+                        g_rho[r, n] += lam_a[r, n] * (A_prev[t, r, n] - s)
+                        lam_a[r, n] = rho[n] * lam_a[r, n] + b * dA
 
 except Exception:  # pragma: no cover - numba missing
     pass
@@ -379,28 +380,28 @@ def _per_neuron(p, n, dtype):
 
 def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
     T, B, N = x.shape
-    M = B * N
-    xn = x.detach().contiguous().view(T, M).numpy()
+    xn = x.detach().contiguous().numpy()
     dt = xn.dtype
-    v = v0.detach().reshape(M).numpy().astype(dt, copy=True)
-    i = i0.detach().reshape(M).numpy().astype(dt, copy=True) if cfg.has_syn else np.zeros(1, dt)
-    a = a0.detach().reshape(M).numpy().astype(dt, copy=True) if cfg.has_adapt else np.zeros(1, dt)
-    H = np.empty((T, M), dtype=dt)
-    I_traj = np.empty((T, M), dtype=dt) if cfg.has_syn else np.empty((1, 1), dt)
+    one = np.zeros((1, 1), dt)
+    v = v0.detach().numpy().astype(dt, copy=True)
+    i = i0.detach().numpy().astype(dt, copy=True) if cfg.has_syn else one
+    a = a0.detach().numpy().astype(dt, copy=True) if cfg.has_adapt else one
+    H = np.empty((T, B, N), dtype=dt)
+    I_traj = np.empty((T, B, N), dtype=dt) if cfg.has_syn else np.zeros((1, 1, 1), dt)
     args = (xn, v, i, a, _per_neuron(beta, N, x.dtype), _per_neuron(alpha, N, x.dtype),
             _per_neuron(rho, N, x.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset],
             cfg.has_syn, cfg.has_adapt, H, I_traj)
-    _parallel_rows(_lif_fwd_kernel, M, lambda c: args)
-    Ht = torch.from_numpy(H).view(T, B, N)
+    _parallel_rows(_lif_fwd_kernel, B, lambda c: args)
+    Ht = torch.from_numpy(H)
     S = (Ht >= 0).to(x.dtype)
     ctx.cfg = cfg
-    It = torch.from_numpy(I_traj).view(T, B, N) if cfg.has_syn else None
+    It = torch.from_numpy(I_traj) if cfg.has_syn else None
     ctx.save_for_backward(Ht, It, v0, i0, a0, None, beta, alpha, rho, None)
-    outs = [S, torch.from_numpy(v).view(B, N)]
+    outs = [S, torch.from_numpy(v)]
     if cfg.has_syn:
-        outs.append(torch.from_numpy(i).view(B, N))
+        outs.append(torch.from_numpy(i))
     if cfg.has_adapt:
-        outs.append(torch.from_numpy(a).view(B, N))
+        outs.append(torch.from_numpy(a))
     return tuple(outs)
 
 
@@ -411,42 +412,43 @@ def _numba_backward(ctx, gS, gv, *rest):
     gi = rest.pop(0) if cfg.has_syn else None
     ga = rest.pop(0) if cfg.has_adapt else None
     T, B, N = Ht.shape
-    M = B * N
-    H = Ht.view(T, M).numpy()
+    H = Ht.numpy()
     dt = H.dtype
+    one = np.zeros((1, 1), dt)
 
-    def flat(g, shape):
+    def own(g, shape):
         if g is None:
             return np.zeros(shape, dtype=dt)
-        return g.detach().contiguous().reshape(shape).numpy().astype(dt, copy=True)
+        return g.detach().contiguous().numpy().astype(dt, copy=True)
 
-    SG = cfg.surrogate.derivative(Ht).contiguous().view(T, M).numpy()
-    gSn = flat(gS, (T, M)) if gS is not None else np.zeros((T, M), dt)
-    lam_v = flat(gv, M)
-    lam_i = flat(gi, M) if cfg.has_syn else np.zeros(1, dt)
-    lam_a = flat(ga, M) if cfg.has_adapt else np.zeros(1, dt)
-    dX = np.empty((T, M), dtype=dt)
-    g_beta = np.zeros(M, dt)
-    g_alpha = np.zeros(M if cfg.has_syn else 1, dt)
-    g_rho = np.zeros(M if cfg.has_adapt else 1, dt)
-    A_prev = np.empty((T, M), dt) if cfg.has_adapt else np.empty((1, 1), dt)
-    I_traj = It.view(T, M).numpy() if cfg.has_syn else np.empty((1, 1), dt)
-    v0n = v0.detach().reshape(M).numpy()
-    i0n = i0.detach().reshape(M).numpy() if cfg.has_syn else np.zeros(1, dt)
-    a0n = a0.detach().reshape(M).numpy() if cfg.has_adapt else np.zeros(1, dt)
+    SG = cfg.surrogate.derivative(Ht).contiguous().numpy()
+    gSn = gS.detach().contiguous().numpy() if gS is not None else np.zeros((T, B, N), dt)
+    lam_v = own(gv, (B, N))
+    lam_i = own(gi, (B, N)) if cfg.has_syn else one
+    lam_a = own(ga, (B, N)) if cfg.has_adapt else one
+    dX = np.empty((T, B, N), dtype=dt)
+    g_beta = np.zeros((B, N), dt)
+    g_alpha = np.zeros((B, N), dt) if cfg.has_syn else one
+    g_rho = np.zeros((B, N), dt) if cfg.has_adapt else one
+    A_prev = np.empty((T, B, N), dt) if cfg.has_adapt else np.zeros((1, 1, 1), dt)
+    I_traj = It.numpy() if cfg.has_syn else np.zeros((1, 1, 1), dt)
+    v0n = v0.detach().contiguous().numpy()
+    i0n = i0.detach().contiguous().numpy() if cfg.has_syn else one
+    a0n = a0.detach().contiguous().numpy() if cfg.has_adapt else one
     args = (H, SG, gSn, I_traj, v0n, i0n, a0n, _per_neuron(beta, N, Ht.dtype),
-            _per_neuron(alpha, N, Ht.dtype), _per_neuron(rho, N, Ht.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset], cfg.detach,
-            cfg.has_syn, cfg.has_adapt, lam_v, lam_i, lam_a, dX, g_beta, g_alpha, g_rho, A_prev)
-    _parallel_rows(_lif_bwd_kernel, M, lambda c: args)
+            _per_neuron(alpha, N, Ht.dtype), _per_neuron(rho, N, Ht.dtype), cfg.threshold,
+            cfg.adapt, _RESET_CODE[cfg.reset], cfg.detach, cfg.has_syn, cfg.has_adapt, lam_v, lam_i,
+            lam_a, dX, g_beta, g_alpha, g_rho, A_prev)
+    _parallel_rows(_lif_bwd_kernel, B, lambda c: args)
     need = ctx.needs_input_grad
 
     def red(g, like):
-        return _reduce_to(torch.from_numpy(g).view(B, N), like)
+        return _reduce_to(torch.from_numpy(g), like)
 
-    return (torch.from_numpy(dX).view(T, B, N) if need[0] else None,
-            torch.from_numpy(lam_v).view(B, N) if need[1] else None,
-            torch.from_numpy(lam_i).view(B, N) if cfg.has_syn and need[2] else None,
-            torch.from_numpy(lam_a).view(B, N) if cfg.has_adapt and need[3] else None,
+    return (torch.from_numpy(dX) if need[0] else None,
+            torch.from_numpy(lam_v) if need[1] else None,
+            torch.from_numpy(lam_i) if cfg.has_syn and need[2] else None,
+            torch.from_numpy(lam_a) if cfg.has_adapt and need[3] else None,
             None,
             red(g_beta, beta) if need[5] else None,
             red(g_alpha, alpha) if cfg.has_syn and need[6] else None,
@@ -482,12 +484,19 @@ if _HAVE_NUMBA:
                 idx[m] = j
                 m += x[r, j] != 0
             o = out[r]
-            for k in range(m):
+            k = 0
+            while k + 4 <= m:  # four weight rows per pass over the output row
+                j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
+                x0, x1, x2, x3 = x[r, j0], x[r, j1], x[r, j2], x[r, j3]
+                for q in range(n_out):
+                    o[q] += x0 * wt[j0, q] + x1 * wt[j1, q] + x2 * wt[j2, q] + x3 * wt[j3, q]
+                k += 4
+            while k < m:
                 j = idx[k]
                 xv = x[r, j]
-                w = wt[j]
                 for q in range(n_out):
-                    o[q] += xv * w[q]
+                    o[q] += xv * wt[j, q]
+                k += 1
 
     @njit(cache=True, fastmath=True, nogil=True)
     def _sparse_wgrad(x, g, acc, r0, r1):  # pragma: no cover - compiled
