@@ -201,6 +201,52 @@ def _collect(s0, s1, flag, flag64, spk, nsp):
 
 
 @njit(cache=True)
+def _plasticity(nsp, spk, rule_tab, prow_ptr, prow_syn, prow_rule, pcol_ptr, pcol_syn, pcol_rule,
+                pcol_pre, syn_post, syn_w, x_pre, x_post):
+    """Trace-based STDP / iSTDP (see :mod:`neurocircuits.plasticity.stdp` and ``istdp``):
+    traces decay one step, spikes of this step update their plastic synapses with the traces
+    of the other side (read before this step's increments), then traces jump by 1."""
+    n_rules, N = x_pre.shape
+    for r in range(n_rules):
+        dpre = rule_tab[r, 1]
+        dpost = rule_tab[r, 2]
+        for i in range(N):
+            x_pre[r, i] *= dpre
+            x_post[r, i] *= dpost
+    for q in range(nsp):
+        j = spk[q]
+        for a in range(prow_ptr[j], prow_ptr[j + 1]):  # j is presynaptic: depression / Vogels pre term
+            s = prow_syn[a]
+            r = prow_rule[a]
+            kind = rule_tab[r, 0]
+            w = syn_w[s]
+            xp = x_post[r, syn_post[s]]
+            if kind == 0.0:
+                w = w - rule_tab[r, 3] * xp
+            elif kind == 1.0:
+                w = w - rule_tab[r, 3] * w * xp
+            else:
+                w = w + rule_tab[r, 3] * (xp - rule_tab[r, 5])
+            syn_w[s] = min(max(w, rule_tab[r, 6]), rule_tab[r, 7])
+        for a in range(pcol_ptr[j], pcol_ptr[j + 1]):  # j is postsynaptic: potentiation
+            s = pcol_syn[a]
+            r = pcol_rule[a]
+            kind = rule_tab[r, 0]
+            w = syn_w[s]
+            xq = x_pre[r, pcol_pre[a]]
+            if kind == 1.0:
+                w = w + rule_tab[r, 4] * (rule_tab[r, 7] - w) * xq
+            else:
+                w = w + rule_tab[r, 4] * xq
+            syn_w[s] = min(max(w, rule_tab[r, 6]), rule_tab[r, 7])
+    for q in range(nsp):
+        j = spk[q]
+        for r in range(n_rules):
+            x_pre[r, j] += 1.0
+            x_post[r, j] += 1.0
+
+
+@njit(cache=True)
 def _run_chunk(t0, n_steps, N, L,
                pop_kind, pop_start, pop_stop, pop_tref, pop_chan, ptab, src_key,
                indptr, syn_off, syn_w,
@@ -209,7 +255,9 @@ def _run_chunk(t0, n_steps, N, L,
                v, ge, gi, ref, ring, spike_count, st_ptr,
                rec_flag, rec_step, rec_id, rec_n,
                mon_idx, mon_var, mon_every, mon_row0, mon_buf,
-               pop_counts, spk, flag):
+               pop_counts, spk, flag,
+               rule_tab, prow_ptr, prow_syn, prow_rule, pcol_ptr, pcol_syn, pcol_rule, pcol_pre,
+               syn_post, x_pre, x_post):
     """Advance ``n_steps`` steps from global step ``t0``; returns the steps done (fewer when
     the spike buffer would overflow). See the module docstring for the step order."""
     mask = L - 1
@@ -296,7 +344,11 @@ def _run_chunk(t0, n_steps, N, L,
                                  flag)
             nsp = _collect(s0, s1, flag, flag64, spk, nsp)
             pop_counts[k, p] = nsp - before
-        # 3. delivery
+        # 3a. plasticity: decay traces, update plastic synapses of this step's spikes, add spikes
+        if rule_tab.shape[0] > 0:
+            _plasticity(nsp, spk, rule_tab, prow_ptr, prow_syn, prow_rule, pcol_ptr, pcol_syn,
+                        pcol_rule, pcol_pre, syn_post, syn_w, x_pre, x_post)
+        # 3b. delivery
         for q in range(nsp):
             j = spk[q]
             spike_count[j] += 1
@@ -396,7 +448,8 @@ def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: i
                          state["spike_count"], state["st_ptr"],
                          plan.rec_flag, rec_step, rec_id, rec_n,
                          plan.mon_idx, plan.mon_var, plan.mon_every, row0, mon_buf, pop_counts, spk,
-                         flag)
+                         flag, b.rule_tab, b.prow_ptr, b.prow_syn, b.prow_rule, b.pcol_ptr, b.pcol_syn,
+                         b.pcol_rule, b.pcol_pre, b.syn_post, state["x_pre"], state["x_post"])
         got = int(got)
         r = int(rec_n[0])
         plan.dispatch(t0, got, rec_step[:r], rec_id[:r], pop_counts, mon_buf, row0)

@@ -139,7 +139,15 @@ class Built:
     st_id: np.ndarray
     iext: np.ndarray
     v0: np.ndarray
-    order: np.ndarray = field(default=None, repr=False)  # projection-synapse -> CSR position
+    order: np.ndarray = field(default=None, repr=False)  # CSR position -> projection-order index
+    rule_tab: np.ndarray = None   # [n_rules, N_RCOLS] plasticity rules
+    prow_ptr: np.ndarray = None   # plastic synapses by presynaptic neuron (CSR positions)
+    prow_syn: np.ndarray = None
+    prow_rule: np.ndarray = None
+    pcol_ptr: np.ndarray = None   # plastic synapses by postsynaptic neuron
+    pcol_syn: np.ndarray = None
+    pcol_rule: np.ndarray = None
+    pcol_pre: np.ndarray = None
 
 
 class Network:
@@ -187,16 +195,19 @@ class Network:
             raise ValueError(f"{what} must be a population of this network, got {pop!r}")
 
     def connect(self, pre, post, connector: Connector, weight, delay_ms=None, receptor: str = "exc",
-                name: str | None = None):
+                name: str | None = None, plasticity=None):
         """Connect ``pre`` to ``post`` (a population or a list of them: one projection each).
 
         weight: scalar, array (one per synapse) or Distribution; mV for current-based targets,
         units of g_L for conductance receptors of :class:`~models.LIFCond` (must be >= 0).
         delay_ms: scalar, array or Distribution (drawn values are rounded to the step grid);
-        at least one step; default one step."""
+        at least one step; default one step.
+        plasticity: None, :class:`~neurocircuits.plasticity.stdp.STDP` or
+        :class:`~neurocircuits.plasticity.istdp.InhibitorySTDP` (weights then change during runs;
+        read them with :meth:`get_weights`)."""
         self._frozen()
         if isinstance(post, (list, tuple)):
-            return [self.connect(pre, q, connector, weight, delay_ms, receptor, name) for q in post]
+            return [self.connect(pre, q, connector, weight, delay_ms, receptor, name, plasticity) for q in post]
         self._check_pop(pre, "pre")
         self._check_pop(post, "post")
         if not isinstance(connector, Connector):
@@ -230,8 +241,19 @@ class Network:
             else:
                 arr = resolve("delay_ms", delay_ms, n, rng)
                 d = steps_of("delay_ms", arr, self.dt_ms, min_steps=1)
+        if plasticity is not None:
+            from neurocircuits.plasticity.istdp import InhibitorySTDP
+            from neurocircuits.plasticity.stdp import STDP
+
+            if not isinstance(plasticity, (STDP, InhibitorySTDP)):
+                raise TypeError(f"plasticity must be STDP or InhibitorySTDP, got {type(plasticity).__name__}")
+            if isinstance(plasticity, InhibitorySTDP) and receptor != "inh":
+                raise ValueError(f"InhibitorySTDP acts on inhibitory synapses (receptor 'inh'), got {receptor!r}")
+            if n and (w.min() < plasticity.w_min or w.max() > plasticity.w_max):
+                raise ValueError(f"initial weights [{w.min()}, {w.max()}] must lie in [w_min, w_max] = "
+                                 f"[{plasticity.w_min}, {plasticity.w_max}] of the plasticity rule")
         proj = Projection(pre, post, pre_idx, post_idx, w, d, receptor,
-                          name or f"{pre.name}->{post.name}")
+                          name or f"{pre.name}->{post.name}", plasticity)
         self.projections.append(proj)
         return proj
 
@@ -381,6 +403,8 @@ class Network:
         if not np.isfinite(v0).all():
             raise ValueError("initial membrane potentials contain NaN or infinite values")
 
+        plast = self._plasticity_arrays(N, indptr, order, syn_post)
+
         self._built = Built(
             N=N, dt_ms=dt, L=L, pop_kind=pop_kind, pop_start=pop_start, pop_stop=pop_stop,
             pop_tref=pop_tref, pop_chan=chan, ptab=ptab, src_key=src_key, indptr=indptr,
@@ -391,14 +415,55 @@ class Network:
             drv_k0=np.array(drv_k0, np.int64), drv_cdf_start=np.array(drv_cs, np.int64),
             drv_cdf_len=np.array(drv_cl, np.int64),
             cdf_table=np.concatenate(tables) if tables else np.zeros(1),
-            st_step=st_step, st_id=st_id, iext=iext, v0=v0, order=order)
+            st_step=st_step, st_id=st_id, iext=iext, v0=v0, order=order, **plast)
         return self._built
+
+    def _plasticity_arrays(self, N, indptr, order, syn_post) -> dict:
+        from neurocircuits.plasticity.stdp import N_RCOLS
+
+        rules, positions, rule_idx = [], [], []
+        inv = np.empty(order.size, np.int64)
+        inv[order] = np.arange(order.size)
+        self._inv_order = inv
+        off = 0
+        for pr in self.projections:
+            if pr.plasticity is not None and pr.n_synapses:
+                ids = [id(r) for r in rules]
+                if id(pr.plasticity) not in ids:
+                    rules.append(pr.plasticity)
+                    ids.append(id(pr.plasticity))
+                positions.append(inv[off:off + pr.n_synapses])
+                rule_idx.append(np.full(pr.n_synapses, ids.index(id(pr.plasticity)), np.int64))
+            off += pr.n_synapses
+        rule_tab = (np.stack([r.table_row(self.dt_ms) for r in rules]) if rules
+                    else np.zeros((0, N_RCOLS)))
+        if positions:
+            pos = np.concatenate(positions)
+            ridx = np.concatenate(rule_idx)
+            o = np.argsort(pos, kind="stable")
+            prow_syn, prow_rule = pos[o], ridx[o]
+            pre_of = np.searchsorted(indptr, prow_syn, side="right") - 1
+            prow_ptr = np.zeros(N + 1, np.int64)
+            np.cumsum(np.bincount(pre_of, minlength=N), out=prow_ptr[1:])
+            post_of = syn_post[prow_syn].astype(np.int64)
+            oc = np.argsort(post_of, kind="stable")
+            pcol_syn, pcol_rule, pcol_pre = prow_syn[oc], prow_rule[oc], pre_of[oc]
+            pcol_ptr = np.zeros(N + 1, np.int64)
+            np.cumsum(np.bincount(post_of, minlength=N), out=pcol_ptr[1:])
+        else:
+            prow_ptr = pcol_ptr = np.zeros(N + 1, np.int64)
+            prow_syn = prow_rule = pcol_syn = pcol_rule = pcol_pre = np.zeros(0, np.int64)
+        return dict(rule_tab=rule_tab, prow_ptr=prow_ptr, prow_syn=prow_syn.astype(np.int64),
+                    prow_rule=prow_rule.astype(np.int64), pcol_ptr=pcol_ptr,
+                    pcol_syn=pcol_syn.astype(np.int64), pcol_rule=pcol_rule.astype(np.int64),
+                    pcol_pre=pcol_pre.astype(np.int64))
 
     def initial_state(self) -> dict:
         b = self.build()
         return dict(v=b.v0.copy(), ge=np.zeros(b.N), gi=np.zeros(b.N), ref=np.zeros(b.N, np.int64),
                     ring=np.zeros(b.L * 3 * b.N), spike_count=np.zeros(b.N, np.int64),
-                    st_ptr=np.zeros(1, np.int64))
+                    st_ptr=np.zeros(1, np.int64), x_pre=np.zeros((b.rule_tab.shape[0], b.N)),
+                    x_post=np.zeros((b.rule_tab.shape[0], b.N)))
 
     # run ---------------------------------------------------------------------------------
     def run(self, duration_ms: float, engine: str = "compiled", progress: bool = True,

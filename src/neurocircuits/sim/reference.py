@@ -77,6 +77,8 @@ def step(b, state, t: int) -> np.ndarray:
         ref[s0:s1] = np.where(s, b.pop_tref[p], np.maximum(r - 1, 0))
         spikes.append(idx[s])
     sp = np.concatenate(spikes).astype(np.int64)
+    if b.rule_tab.shape[0]:
+        _plasticity(b, state, sp)
     # 3. delivery, synapse by synapse in CSR order of the spiking neurons
     if sp.size:
         rows = [np.arange(b.indptr[j], b.indptr[j + 1]) for j in sp]
@@ -85,6 +87,34 @@ def step(b, state, t: int) -> np.ndarray:
         np.add.at(state["ring"], flat, b.syn_w[syn])
         np.add.at(state["spike_count"], sp, 1)
     return sp
+
+
+def _plasticity(b, state, sp) -> None:
+    """Trace STDP / iSTDP, synapse by synapse in the compiled loop's order."""
+    xa, xo, rt, w = state["x_pre"], state["x_post"], b.rule_tab, b.syn_w
+    xa *= rt[:, 1:2]
+    xo *= rt[:, 2:3]
+    for j in sp:
+        for a in range(b.prow_ptr[j], b.prow_ptr[j + 1]):
+            s, r = b.prow_syn[a], b.prow_rule[a]
+            xp = xo[r, b.syn_post[s]]
+            if rt[r, 0] == 0.0:
+                nw = w[s] - rt[r, 3] * xp
+            elif rt[r, 0] == 1.0:
+                nw = w[s] - rt[r, 3] * w[s] * xp
+            else:
+                nw = w[s] + rt[r, 3] * (xp - rt[r, 5])
+            w[s] = min(max(nw, rt[r, 6]), rt[r, 7])
+        for a in range(b.pcol_ptr[j], b.pcol_ptr[j + 1]):
+            s, r = b.pcol_syn[a], b.pcol_rule[a]
+            xq = xa[r, b.pcol_pre[a]]
+            if rt[r, 0] == 1.0:
+                nw = w[s] + rt[r, 4] * (rt[r, 7] - w[s]) * xq
+            else:
+                nw = w[s] + rt[r, 4] * xq
+            w[s] = min(max(nw, rt[r, 6]), rt[r, 7])
+    xa[:, sp] += 1.0
+    xo[:, sp] += 1.0
 
 
 def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: int = 10_000) -> RunInfo:
