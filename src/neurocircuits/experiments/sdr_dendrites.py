@@ -77,19 +77,23 @@ def _mc_false_match(n, a, s, theta, n_pairs, gen, k_seg, b_in, rounds=10):
 
 def _mc_union(n, a, s, theta, m, n_pairs, gen, k_seg, b_in, rounds=4):
     """Segments storing the union of m patterns (s synapses subsampled from each random SDR)
-    against random SDRs: (count, trials, inputs per segment)."""
-    count = done = 0
+    against random SDRs: (count, trials, Σ over segments of B_k (B_k − 1)), B_k being the
+    number of inputs segment k saw (for the variance of the count)."""
+    count = done = shared = 0
     while done < n_pairs:
         patterns = random_sdr(k_seg * m, n, a, generator=gen)
         syn = subsample(patterns, s, generator=gen).view(k_seg, m * s)
         mask = torch.zeros(k_seg, n, dtype=torch.bool).scatter_(1, syn, True)
         ds = DendriticSegments.from_dense(mask, theta)
+        seen = 0
         for _ in range(rounds):
             if done >= n_pairs:
                 break
             count += int(ds.fire_counts(random_sdr(b_in, n, a, generator=gen)).sum())
             done += k_seg * b_in
-    return count, done, b_in * rounds
+            seen += b_in
+        shared += k_seg * seen * (seen - 1)
+    return count, done, shared
 
 
 def _mc_noise(n, a, s, theta, v, n_pairs, gen, k_seg, b_in):
@@ -140,9 +144,10 @@ def monte_carlo(scale: str, gen: torch.Generator) -> list[dict]:
             p = T.union_false_match_probability(prm["n"], prm["a"], prm["s"], prm["theta"], prm["m"])
             p2 = T.union_false_match_second_moment(prm["n"], prm["a"], prm["s"], prm["theta"], prm["m"])
             k, b = budget["k_seg"] // 2, budget["b_in"]
-            count, trials, per_seg = _mc_union(**prm, n_pairs=_n_pairs(p, budget, k * b), gen=gen,
-                                               k_seg=k, b_in=b)
-            var = trials * (p * (1 - p) + (per_seg - 1) * (p2 - p * p))
+            count, trials, shared = _mc_union(**prm, n_pairs=_n_pairs(p, budget, k * b), gen=gen,
+                                              k_seg=k, b_in=b)
+            # Var = Σ_pairs p(1 − p) + Σ_(pairs sharing a segment) Cov, Cov = Var_U[P(U)]
+            var = trials * p * (1 - p) + shared * (p2 - p * p)
             points.append(_point(kind, prm, p, count, trials, var))
         elif kind == "noise":
             p = T.false_negative_probability(prm["a"], prm["s"], prm["theta"], prm["v"])

@@ -155,7 +155,7 @@ def random_sdr(batch: int, n: int, a: int, *, form: str = "index", generator=Non
 def _check_index(name: str, idx, n: int) -> torch.Tensor:
     check_tensor(name, idx, ndim=(1, 2), dtype_kind="int")
     if idx.numel():
-        x = idx.reshape(-1, idx.shape[-1]).long().numpy()
+        x = np.ascontiguousarray(idx.reshape(-1, idx.shape[-1]).long().numpy())
         lo, hi, bad = _check_rows(x, n)
         if lo < 0 or hi >= n:
             raise ValueError(f"{name} holds cell ids in [{lo}, {hi}], expected ids in [0, {n})")

@@ -309,7 +309,7 @@ class DendriticSegments:
             check_tensor("active", active, ndim=(1, 2), dtype_kind="int")
             x = active.view(1, -1) if single else active
             if x.numel():
-                lo, hi, bad = _check_rows(x.long().numpy(), self.n_cells)
+                lo, hi, bad = _check_rows(np.ascontiguousarray(x.long().numpy()), self.n_cells)
                 if lo < 0 or hi >= self.n_cells:
                     raise ValueError(f"active holds cell ids in [{lo}, {hi}], expected ids in "
                                      f"[0, {self.n_cells})")

@@ -73,7 +73,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------------
 # validation
-def _sizes(n, a, s, theta, *, allow_theta_above_s: bool = True):
+def _sizes(n, a, s, theta):
     n = check_int("n", n, min_value=1)
     a = check_int("a", a, min_value=0, max_value=n)
     s = check_int("s", s, min_value=0, max_value=n)
