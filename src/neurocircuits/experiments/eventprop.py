@@ -116,10 +116,11 @@ def train_yin_yang(readout: str, seed: int, n_train: int, n_test: int, n_hidden:
         with torch.no_grad():
             out = net(ev_te)
         acc = (_predict(readout, out.readout) == yte).float().mean().item()
-        return acc, out.spike_counts[0].sum(1).float().mean().item()
+        return (acc, out.spike_counts[0].sum(1).float().mean().item(),
+                out.spike_counts[1].sum(1).float().mean().item())
 
-    acc0, hid0 = evaluate()
-    accs, hidden = [acc0], [hid0]
+    acc0, hid0, out0 = evaluate()
+    accs, hidden, outs = [acc0], [hid0], [out0]
     for _ in range(epochs):
         perm = torch.randperm(n_train, generator=gen)
         for k in range(0, n_train, batch):
@@ -130,10 +131,12 @@ def train_yin_yang(readout: str, seed: int, n_train: int, n_test: int, n_hidden:
             opt.zero_grad()
             loss.backward()
             opt.step()
-        a, h = evaluate()
+        a, h, o = evaluate()
         accs.append(a)
         hidden.append(h)
-    return {"acc_curve": accs, "hidden_spikes_curve": hidden, "final_acc": accs[-1]}
+        outs.append(o)
+    return {"acc_curve": accs, "hidden_spikes_curve": hidden, "output_spikes_curve": outs,
+            "final_acc": accs[-1], "peak_acc": max(accs)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +254,8 @@ def run(scale: str, seed: int, out) -> Result:
     final = {n: np.array([r["final_acc"] for r in runs[n]]) for n in LOSSES}
     mean = {n: float(final[n].mean()) for n in LOSSES}
     sd = {n: float(final[n].std(ddof=1)) if final[n].size > 1 else 0.0 for n in LOSSES}
+    peak = {n: float(np.mean([r["peak_acc"] for r in runs[n]])) for n in LOSSES}
+    chance_seeds = {n: int(sum(a < 0.5 for a in final[n])) for n in LOSSES}
 
     # (c)
     mem = memory_vs_duration(batch=p["mem_batch"], seed=seed)
@@ -308,6 +313,7 @@ def run(scale: str, seed: int, out) -> Result:
     ]
     hid = {n: (float(np.mean([r["hidden_spikes_curve"][0] for r in runs[n]])),
                float(np.mean([r["hidden_spikes_curve"][-1] for r in runs[n]]))) for n in LOSSES}
+    fs_out = [(r["output_spikes_curve"][0], r["output_spikes_curve"][-1]) for r in runs["first_spike"]]
     notes = (
         "Data: the Yin-Yang task is generated procedurally (Kriener et al. 2022 definition, "
         "arXiv:2102.08211); the loss-shaping paper's harder benchmarks (SHD, SSC) need downloads "
@@ -316,13 +322,23 @@ def run(scale: str, seed: int, out) -> Result:
         "LIF (positive initial weights, so that outputs can fire) for first_spike. "
         f"Mean test accuracy (SD over {len(seeds)} seed(s)): "
         + ", ".join(f"{n} {mean[n]:.3f} ({sd[n]:.3f})" for n in LOSSES) + ". "
+        "Peak test accuracy over epochs (mean over seeds): "
+        + ", ".join(f"{n} {peak[n]:.3f}" for n in LOSSES) + "; seeds ending below 0.5: "
+        + ", ".join(f"{n} {chance_seeds[n]}" for n in LOSSES) + ". "
         "Hidden spikes per test sample, start -> end of training: "
-        + ", ".join(f"{n} {hid[n][0]:.1f} -> {hid[n][1]:.1f}" for n in LOSSES) + ". "
-        "On this small latency-coded task the first-spike loss of Wunderlich & Pehle trains well "
-        "(as in their paper); the loss-shaping paper reports the failures of max/first-spike losses "
-        "on the longer, spike-rich SHD/SSC tasks, so a failed sum_exp >= first_spike claim here "
-        "reports that the advantage did not carry over to Yin-Yang, not a tuned outcome. "
-        "Memory: bytes of state kept for the backward pass (EventProp: input events, spike "
+        + ", ".join(f"{n} {hid[n][0]:.1f} -> {hid[n][1]:.1f}" for n in LOSSES) + "; first-spike "
+        "output spikes per sample, start -> end, per seed: "
+        + ", ".join(f"{a:.1f} -> {b:.1f}" for a, b in fs_out) + ". "
+        "A gap between peak and final accuracy is learning that the exact gradient undid: it says "
+        "nothing about spikes it would delete or could create, which is the failure mode the "
+        "loss-shaping paper describes (found there on SHD/SSC). The losses are not tuned "
+        "separately: Wunderlich & Pehle report ~98 % on Yin-Yang with the first-spike loss under "
+        "their own hyper-parameters, so the first-spike result here is specific to the "
+        f"shared setting (Adam, lr 1e-2, {p['epochs']} epochs). "
+        + (f"Quick scale ({p['epochs']} epochs on {p['n_train']} samples, one seed) is too short for "
+           "the loss comparison: only its gradient and memory claims are meaningful. "
+           if scale == "quick" else "")
+        + "Memory: bytes of state kept for the backward pass (EventProp: input events, spike "
         "times/ids/per-spike currents; BPTT: distinct tensors saved by autograd), same weights and "
         f"Poisson input ({mem['rate_hz']} Hz, batch {mem['batch']}, sizes {mem['sizes']})."
     )
@@ -333,6 +349,9 @@ def run(scale: str, seed: int, out) -> Result:
             "accuracy_mean": mean,
             "accuracy_sd": sd,
             "accuracy_per_seed": {n: final[n].tolist() for n in LOSSES},
+            "peak_accuracy_mean": peak,
+            "seeds_below_0.5": chance_seeds,
+            "first_spike_output_spikes_start_end": fs_out,
             "acc_curves_mean": {n: np.array([r["acc_curve"] for r in runs[n]]).mean(0).tolist() for n in LOSSES},
             "hidden_spikes_start_end": hid,
             "memory": mem,
