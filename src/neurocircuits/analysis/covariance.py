@@ -83,16 +83,15 @@ class CovarianceAccumulator:
         if x.dtype.kind == "f" and not np.isfinite(x).all():
             raise ValueError(f"chunk contains {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
         if x.dtype.kind in "biu":
-            xi = x.astype(np.int64)
-            if xi.size and xi.min() < 0:
+            if x.dtype.kind == "i" and x.min() < 0:
                 raise ValueError("integer chunks must hold non-negative counts")
-            s = xi.sum(axis=0).astype(np.float64)
-            peak = int(xi.max()) if xi.size else 0
-            if peak * peak * k < 2**24:
-                xf = xi.astype(np.float32)
+            s = x.sum(axis=0, dtype=np.int64).astype(np.float64)
+            peak = int(x.max())
+            if peak * peak * k < 2**24:  # every entry of X^T X is an exact float32 integer
+                xf = x.astype(np.float32)
                 raw = (xf.T @ xf).astype(np.float64)
             else:
-                xf = xi.astype(np.float64)
+                xf = x.astype(np.float64)
                 raw = xf.T @ xf
             mean_b = s / k
             m2_b = raw - np.outer(s, mean_b)
