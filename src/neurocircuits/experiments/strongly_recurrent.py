@@ -42,9 +42,7 @@ SCALES = {
 def run(scale: str, seed: int, out) -> Result:
     """Covariance-based estimate of the bulk eigenvalue radius R of linear rate networks."""
     import matplotlib.pyplot as plt
-    import torch
 
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     cfg = SCALES[scale]
     n, frac_sub = cfg["n"], 0.15
     rng = np.random.default_rng(seed)
