@@ -161,7 +161,8 @@ def run(scale: str, seed: int, out: Path) -> Result:
     notes = (
         "Data: scikit-learn's 8x8 digits read row by row (8 steps) stand in for the paper's "
         "sequential MNIST / DVS gesture / language tasks (no downloads). Both networks have 64 "
-        "units (the EGRU has 64 extra threshold parameters) and read out the last step's internal "
+        "units (EGRU: one bias per gate plus 64 thresholds; PyTorch's GRU has two biases per gate, "
+        "so the EGRU has 64 fewer parameters) and read out the last step's internal "
         f"state. EGRU: thresholds start at 0.3 ± 0.1, pseudo-derivative 0.3·max(0, 1 - |c - ϑ|), "
         f"activity penalty λ = {lam} on the mean event rate. Adam lr {lr}, batch 64, "
         f"{cfg['epochs']} epochs, {cfg['n_seeds']} seed(s) (own split and initialisation each). "

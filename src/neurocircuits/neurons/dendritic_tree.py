@@ -76,11 +76,10 @@ class KTreeParams:
 
 def ktree_forward(x: torch.Tensor, p: KTreeParams) -> torch.Tensor:
     """Soma output [B] of the k-tree (module doc) for input ``x`` [B, n_inputs]."""
-    k = p.v.shape[0]
     B = x.shape[0]
-    h = x[:, None, :].expand(B, k, x.shape[1])  # every subtree sees the same input
+    h = x.reshape(B, 1, -1)  # every subtree sees the same input: broadcast over k
     for w, c in zip(p.w, p.c):
-        h = h.reshape(B, k, -1, 2)
+        h = h.reshape(B, h.shape[1], -1, 2)
         h = F.leaky_relu((h * w).sum(-1) + c, p.negative_slope)
     return h[:, :, 0] @ p.v + p.c_soma
 
