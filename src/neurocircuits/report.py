@@ -186,6 +186,13 @@ def build_index(results_dir: Path | str = "results") -> Path:
         "<h1>neurocircuits reproductions</h1>",
         f"<p class='sub'>{len(records)} experiments in <code>{_e(results_dir)}</code>, page built {now}.</p>",
     ]
+    if records:
+        n_claims = sum(len(r["claims"]) for r in records)
+        n_held = sum(c["holds"] for r in records for c in r["claims"])
+        cls = "ok" if n_held == n_claims else "bad"
+        parts.append(f"<p>Claims held: <span class='{cls}'>{n_held} of {n_claims}</span>. Each section "
+                     "below gives the measured value, what the paper leads us to expect, and where "
+                     "the paper makes the claim.</p>")
     if not records:
         parts.append("<p>No results yet: run <code>neurocircuits run NAME</code> or "
                      "<code>neurocircuits run --all</code> first.</p>")
