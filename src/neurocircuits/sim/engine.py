@@ -63,7 +63,7 @@ def _finish(i, vi, th, vr, tref, r, v, ref, flag):
 
 
 @njit(cache=True)
-def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
+def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, usev):
     dm = pt[M.P_DM]
     de = pt[M.P_DE]
     di = pt[M.P_DI]
@@ -81,10 +81,12 @@ def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
         j0 = np.uint64(base + s0 + k)
         j1 = np.uint64(b1 + s0 + k)
         j2 = np.uint64(b2 + s0 + k)
-        xv = ring[j0]
+        xv = 0.0
+        if usev:  # loop-invariant: the compiler unswitches it
+            xv = ring[j0]
+            ring[j0] = 0.0
         xe = ring[j1]
         xi = ring[j2]
-        ring[j0] = 0.0
         ring[j1] = 0.0
         ring[j2] = 0.0
         Ie = ge[i] + xe
@@ -100,7 +102,7 @@ def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
 
 
 @njit(cache=True)
-def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
+def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, usev):
     de = pt[M.P_DE]
     di = pt[M.P_DI]
     EL = pt[M.P_EL]
@@ -118,10 +120,12 @@ def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, fl
         j0 = np.uint64(base + s0 + k)
         j1 = np.uint64(b1 + s0 + k)
         j2 = np.uint64(b2 + s0 + k)
-        xv = ring[j0]
+        xv = 0.0
+        if usev:  # loop-invariant: the compiler unswitches it
+            xv = ring[j0]
+            ring[j0] = 0.0
         xe = ring[j1]
         xi = ring[j2]
-        ring[j0] = 0.0
         ring[j1] = 0.0
         ring[j2] = 0.0
         Ge = ge[i] + xe
@@ -137,7 +141,7 @@ def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, fl
 
 
 @njit(cache=True)
-def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag):
+def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, usev):
     de = pt[M.P_DE]
     di = pt[M.P_DI]
     EL = pt[M.P_EL]
@@ -155,10 +159,12 @@ def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag
         j0 = np.uint64(base + s0 + k)
         j1 = np.uint64(b1 + s0 + k)
         j2 = np.uint64(b2 + s0 + k)
-        xv = ring[j0]
+        xv = 0.0
+        if usev:  # loop-invariant: the compiler unswitches it
+            xv = ring[j0]
+            ring[j0] = 0.0
         xe = ring[j1]
         xi = ring[j2]
-        ring[j0] = 0.0
         ring[j1] = 0.0
         ring[j2] = 0.0
         Ge = ge[i] + xe
@@ -333,15 +339,18 @@ def _run_chunk(t0, n_steps, N, L,
                     cnt = k0 + j
                     if cnt > 0:
                         ring[np.uint64(off + i)] += cnt * w
-            # 2b. neuron update (branch-free loops that vectorise), then collect the spikes
+            # 2b. neuron update (branch-free loops that vectorise), then collect the spikes;
+            # the "v" receptor slot is read only where something targets it
+            usev = (pop_chan[p] & 1) != 0
             if kind == M.KIND_LIF:
-                _update_lif(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext, flag)
+                _update_lif(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext, flag,
+                            usev)
             elif kind == M.KIND_COND_EULER:
                 _update_cond_euler(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext,
-                                   flag)
+                                   flag, usev)
             else:
                 _update_cond_exp(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext,
-                                 flag)
+                                 flag, usev)
             nsp = _collect(s0, s1, flag, flag64, spk, nsp)
             pop_counts[k, p] = nsp - before
         # 3a. plasticity: decay traces, update plastic synapses of this step's spikes, add spikes
