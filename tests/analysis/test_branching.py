@@ -44,7 +44,7 @@ def test_mr_estimator_recovers_m_under_subsampling(m, frac):
 
 
 def test_mr_on_network_unit_subsample_matches_full_activity():
-    run = branching_network(10_000, 10, 0.95, 2e-4, 60_000, record=0.05, seed=4)
+    run = branching_network(10_000, 10, 0.95, 2e-4, 30_000, record=0.05, seed=4)
     m_full = branching_ratio_naive(run.counts)
     assert run.recorded.size == 500
     mr = mr_estimator(run.sub_counts, k_max=80)
@@ -62,6 +62,18 @@ def test_galton_watson_means_and_critical_exponents():
     fs, fd = fit_power_law(s[~tr]), fit_power_law(d[~tr])
     assert fs.alpha == pytest.approx(1.5, abs=0.1)
     assert fd.alpha == pytest.approx(2.0, abs=0.15)
+
+
+def test_network_targets_distinct_without_self():
+    from neurocircuits.sim.branching import _random_targets
+
+    t = _random_targets(50, 49, np.random.default_rng(0))  # every other unit exactly once
+    for u in range(50):
+        assert sorted(t[u]) == [v for v in range(50) if v != u]
+    t = _random_targets(1000, 10, np.random.default_rng(1))
+    assert all(len(set(row)) == 10 for row in t) and not (t == np.arange(1000)[:, None]).any()
+    # in-degrees are those of uniform sampling: mean K
+    assert np.bincount(t.ravel(), minlength=1000).mean() == 10
 
 
 def test_network_recording_and_refractoriness():

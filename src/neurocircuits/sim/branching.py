@@ -221,6 +221,26 @@ def _network_kernel(seed, n, targets, sigma, h, n_steps, kind, refr, init_active
     return counts, caused, sub, sp_t[:n_sp].copy(), sp_i[:n_sp].copy(), overflow
 
 
+def _random_targets(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``[n, k]`` targets: for each unit u, k distinct units drawn uniformly from the others
+    (sparse case: rows with a repeated target are redrawn until all are distinct; dense case
+    k > n/4: the first k of a random permutation of the others)."""
+    u = np.arange(n)[:, None]
+    if 4 * k > n:  # dense: a random permutation of the others per row (rejection would stall)
+        t = rng.permuted(np.tile(np.arange(n - 1), (n, 1)), axis=1)[:, :k]
+        return t + (t >= u)
+    t = rng.integers(0, n - 1, size=(n, k))
+    redo = np.arange(n)
+    while True:
+        srt = np.sort(t[redo], axis=1)
+        dup = (srt[:, 1:] == srt[:, :-1]).any(axis=1) if k > 1 else np.zeros(redo.size, bool)
+        redo = redo[dup]
+        if redo.size == 0:
+            break
+        t[redo] = rng.integers(0, n - 1, size=(redo.size, k))
+    return t + (t >= u)
+
+
 @dataclass(frozen=True)
 class BranchingNetworkRun:
     """Output of :func:`branching_network`.
@@ -289,11 +309,7 @@ def branching_network(n_units: int, k: int, sigma: float, h: float, n_steps: int
     dt_ms = check_float("dt_ms", dt_ms, positive=True)
     max_spikes = check_int("max_spikes", max_spikes, min_value=1)
     rng = np.random.default_rng(seed if not isinstance(seed, np.random.Generator) else seed)
-    # K distinct targets per unit, no self-connection
-    targets = np.empty((n, k), np.int64)
-    for u in range(n):
-        t = rng.choice(n - 1, size=k, replace=False)
-        targets[u] = t + (t >= u)
+    targets = _random_targets(n, k, rng)
     mask = np.ones(n, np.bool_)
     recorded = np.arange(n)
     if record is not None:
