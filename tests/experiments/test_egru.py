@@ -21,6 +21,6 @@ def test_egru_quick(tmp_path):
     assert abs(m["egru_sparsity_mean"] + m["egru_activity_mean"] - 1.0) < 1e-9
     # The event-driven backward must visit at least the units that fired.
     assert m["backward_active_fraction_mean"] >= m["egru_activity_mean"]
-    # One bias per gate plus 64 thresholds vs PyTorch GRU's two biases per gate: 64 fewer.
-    assert m["egru_params"] == m["gru_params"] - 64
+    # One bias per gate plus 64 thresholds vs PyTorch GRU's two biases per gate: 128 fewer.
+    assert m["egru_params"] == m["gru_params"] - 128
     assert len(r.claims) == 2

@@ -98,7 +98,7 @@ def _train(job: tuple) -> dict:
         # with an event or with a non-zero pseudo-derivative, |c - ϑ| < ε.
         near = (c - model.rnn.theta).abs() < model.rnn.width
         out["backward_active_fraction"] = float(((e > 0) | near).float().mean())
-        out["theta_mean"] = float(model.rnn.theta.mean())
+        out["theta_mean"] = float(model.rnn.theta.detach().mean())
     return out
 
 
@@ -162,7 +162,7 @@ def run(scale: str, seed: int, out: Path) -> Result:
         "Data: scikit-learn's 8x8 digits read row by row (8 steps) stand in for the paper's "
         "sequential MNIST / DVS gesture / language tasks (no downloads). Both networks have 64 "
         "units (EGRU: one bias per gate plus 64 thresholds; PyTorch's GRU has two biases per gate, "
-        "so the EGRU has 64 fewer parameters) and read out the last step's internal "
+        "so the EGRU has 128 fewer parameters) and read out the last step's internal "
         f"state. EGRU: thresholds start at 0.3 ± 0.1, pseudo-derivative 0.3·max(0, 1 - |c - ϑ|), "
         f"activity penalty λ = {lam} on the mean event rate. Adam lr {lr}, batch 64, "
         f"{cfg['epochs']} epochs, {cfg['n_seeds']} seed(s) (own split and initialisation each). "

@@ -97,7 +97,9 @@ def train_one(job: tuple) -> dict:
             curve.append((it + 1, accuracy()))
     acc = accuracy()
     curve.append((iters, acc))
-    return dict(kind=kind, seed=seed, accuracy=acc, curve=curve, params=count_parameters(model))
+    hidden = model.hidden if kind == "lstm" else model.n_memory
+    return dict(kind=kind, seed=seed, accuracy=acc, curve=curve, params=count_parameters(model),
+                hidden=hidden)
 
 
 def _z(a: np.ndarray, b: np.ndarray, n_test: int) -> float:
@@ -181,6 +183,7 @@ def run(scale: str, seed: int, out: Path) -> Result:
         "accuracy_sd": {k: float(acc[k].std(ddof=1)) if n_seeds > 1 else 0.0 for k in MODELS},
         "accuracy_per_seed": {k: acc[k].tolist() for k in MODELS},
         "params": params,
+        "lstm_hidden": next(r["hidden"] for r in results if r["kind"] == "lstm"),
         "z_elm_vs_lstm": z_lstm,
         "z_elm_vs_short_tau": z_tau,
         "z_elm_vs_1_memory": z_mem,
