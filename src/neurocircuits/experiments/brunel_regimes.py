@@ -20,8 +20,8 @@ population (after a 100 ms transient):
   above 5 Hz); a synchronous irregular state is *fast* above 100 Hz, *slow* below.
 
 Full scale is the paper's network (N_E = 10,000, eps = 0.1, J = 0.1 mV, 15.6 M synapses) with
-a coarse (g, eta) diagram; quick scale a reduced network (N_E = 2,000, eps = 0.1, C_E = 200)
-with J = 0.5 mV so that J C_E (the mean recurrent and external drive) is unchanged.
+a coarse (g, eta) diagram; quick scale a reduced network (N_E = 5,000, eps = 0.1, C_E = 500)
+with J = 0.2 mV so that J C_E (the mean recurrent and external drive) is unchanged.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def run(scale: str, seed: int, out) -> Result:
         n_e, c_e, J, dur = 10_000, 1000, 0.1, 1100.0
         grid_g, grid_eta, grid_dur = [3.0, 4.0, 5.0, 6.0, 7.0], [1.0, 2.0, 4.0], 500.0
     else:
-        n_e, c_e, J, dur = 2000, 200, 0.5, 600.0
+        n_e, c_e, J, dur = 5000, 500, 0.2, 500.0
         grid_g, grid_eta, grid_dur = [], [], 0.0
     bn = BrunelNetwork(n_e, c_e, J, seed)
     points = {}
@@ -158,9 +158,10 @@ def run(scale: str, seed: int, out) -> Result:
         f"dt = 0.1 ms, {dur:g} ms per point ({TRANSIENT_MS:g} ms transient discarded). "
         f"Classification thresholds: regular if CV < {CV_REGULAR}, synchronous if chi >= {CHI_SYNC}, fast if "
         f"the population-rate spectrum peaks at >= {F_FAST_HZ:g} Hz. "
-        + ("Quick scale is a reduced network (eps = 0.1, C_E = 200, J = 0.5 mV keeps J C_E): larger "
-           "synaptic noise relative to theta moves the AI / SI-fast boundary, so point B may not show "
-           "the paper's fast oscillation at this size; the full scale is the paper's network. "
+        + ("Quick scale is a reduced network (eps = 0.1, C_E = 500, J = 0.2 mV keeps J C_E): the larger "
+           "synaptic noise relative to theta moves the AI / SI-fast boundary (at C_E = 200, J = 0.5 mV "
+           "point B is no longer synchronous), so B sits close to the threshold at this size; the full "
+           "scale is the paper's network. "
            if scale == "quick" else
            "The (g, eta) diagram reuses one connectivity draw and runs 500 ms per grid point. ")
         + "Measured: " + "; ".join(f"{k}: {points[k]['label']} (rate {points[k]['rate_hz']:.1f} Hz, CV "
