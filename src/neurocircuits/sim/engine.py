@@ -10,9 +10,14 @@ equations):
    neuron reads its arrivals (receptors v / exc / inh), integrates one step (exact propagators
    for the linear parts), tests the threshold, resets and starts its refractory count;
    Poisson sources draw their spikes;
-3. the spikes of step ``t`` are delivered along their CSR rows into the ring buffer slot
-   ``(t + delay) mod L`` of each synapse's receptor;
-4. recording: spike buffer, spikes per population, sampled state.
+3. plasticity (if any projection has a rule): traces decay one step, the plastic synapses of
+   this step's spikes are updated from the other side's traces, then the traces jump by 1;
+4. the spikes of step ``t`` are delivered along their CSR rows into the ring buffer slot
+   ``(t + delay) mod L`` of each synapse's receptor (``L`` a power of two);
+5. recording: spike buffer, spikes per population; state is sampled at the start of a step.
+
+Neuron updates are branch-free loops over unsigned indices so that LLVM vectorises them; the
+spikes are then collected by scanning the spike flags eight bytes at a time.
 
 Random numbers come from the counter-based generator of :mod:`inputs` (a pure function of seed,
 stream, step and neuron), so runs are repeatable and identical to :mod:`reference`.
