@@ -31,7 +31,7 @@ from neurocircuits.sim.linear_rate import (
 SCALES = {
     # n neurons, radii, recorded steps per network, parallel chains, tolerance of the claim
     "quick": dict(n=300, radii=(0.3, 0.6, 0.9), total_steps=90_000, n_parallel=100, tol=0.03),
-    "full": dict(n=2000, radii=(0.2, 0.5, 0.8, 0.9, 0.95), total_steps=200_000, n_parallel=125,
+    "full": dict(n=2000, radii=(0.2, 0.5, 0.8, 0.9, 0.95), total_steps=400_000, n_parallel=125,
                  tol=0.01),
 }
 
