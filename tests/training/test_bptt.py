@@ -144,6 +144,25 @@ def test_modules_fused_equals_plain_parameter_gradients(cls):
         assert rel_err(a, b) < 1e-6
 
 
+class ScaledFastSigmoid(FastSigmoid):
+    """A user-defined surrogate: the fused kernel must call its own derivative."""
+
+    def derivative(self, h):
+        return 0.5 * super().derivative(h)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_custom_surrogate_subclass(backend):
+    t = _problem(3, adaptive=True, syn=True, rec=False)
+    S1, g1 = _run(t, True, "zero", False, ScaledFastSigmoid(), fused=False)
+    S2, g2 = _run(t, True, "zero", False, ScaledFastSigmoid(), fused=backend)
+    _, g3 = _run(t, True, "zero", False, FastSigmoid(), fused=backend)
+    assert torch.equal(S1, S2)
+    for a, b in zip(g1, g2):
+        assert rel_err(a, b) < 1e-6
+    assert max(rel_err(a, b) for a, b in zip(g1, g3)) > 1e-3
+
+
 def test_fused_lif_dispatch_and_float32():
     x = torch.rand(20, 8, 16) * 0.5
     p = LIFParams(0.9)
@@ -183,9 +202,16 @@ def test_fused_stores_less_for_backward():
 
 
 # ------------------------------------------------------------------ event-driven linear
+@pytest.fixture
+def events_always(monkeypatch):
+    import neurocircuits.training.bptt as bptt
+
+    monkeypatch.setattr(bptt, "EVENT_MIN_OUT", 1)
+
+
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
 @pytest.mark.parametrize("binary", [True, False])
-def test_spiking_linear_matches_dense(binary):
+def test_spiking_linear_matches_dense(binary, events_always):
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(7, 5, 40, generator=g, **F64) < 0.15).double()
     if not binary:
@@ -205,7 +231,7 @@ def test_spiking_linear_matches_dense(binary):
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_spiking_linear_threads_and_no_input_grad():
+def test_spiking_linear_threads_and_no_input_grad(events_always):
     g = torch.Generator().manual_seed(1)
     x = (torch.rand(64, 30, generator=g) < 0.1).float()
     layer = SpikingLinear(30, 7, generator=torch.Generator().manual_seed(2))
