@@ -19,9 +19,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# Claims that fail are reported on the page (exit 1 of `run`); only a crash fails the demo.
 demo: $(STAMP)
 	$(VENV)/bin/neurocircuits run --all --scale quick --out results; \
-	  status=$$?; echo "open results/index.html to see the report"; exit $$status
+	  status=$$?; echo "open results/index.html to see the report"; \
+	  if [ $$status -eq 1 ]; then echo "some claims failed at quick scale: see the report"; exit 0; fi; \
+	  exit $$status
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,7 +1,8 @@
 """Command line: ``neurocircuits list | run | report`` (also ``python -m neurocircuits``).
 
-Exit status: 0 when everything asked for worked and every claim held, 1 when a claim failed or
-an experiment crashed, 2 on usage errors (unknown name, bad scale or seed, unwritable output).
+Exit status: 0 when everything asked for worked and every claim held, 1 when a claim failed,
+2 on usage errors (unknown name, bad scale or seed, unwritable output), 3 when an experiment
+crashed during ``run --all`` (the others still run and are reported).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_CLAIM_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_CLAIM_FAILED, EXIT_USAGE, EXIT_CRASHED = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -140,7 +141,7 @@ def cmd_run(args) -> int:
             print(f"  {line}", file=sys.stderr)
         for name in crashed:
             print(f"  {name}: crashed (traceback above)", file=sys.stderr)
-        return EXIT_CLAIM_FAILED
+        return EXIT_CRASHED if crashed else EXIT_CLAIM_FAILED
     return EXIT_OK
 
 
