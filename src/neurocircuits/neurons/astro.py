@@ -1,0 +1,304 @@
+"""Astrocyte-modulated recurrent LIF layer (our own design).
+
+The catalog row ``astro-snn`` comes from "Astrocyte-Enabled Advancements in Spiking Neural
+Networks for Language Modeling"; that paper gives no equations we could verify, so the unit
+below is **our design**, not a transcription of the paper. It adds to a recurrent LIF layer
+(the equations and conventions of :mod:`neurocircuits.neurons.lif`) one slow astrocyte
+variable per group of neurons. Each astrocyte low-pass filters the spiking of the neurons it
+contacts with a long time constant and, in return, scales their firing threshold and their
+input gain. The idea borrowed from biology is only the qualitative one: astrocytes integrate
+local synaptic activity over seconds (much slower than the membrane) and feed back onto
+neuronal excitability (e.g. Araque et al. 1999, Trends Neurosci. 22:208,
+doi:10.1016/S0166-2236(98)01349-6, the "tripartite synapse").
+
+Equations (one step of ``dt_ms`` milliseconds; ``N`` neurons split into ``G`` contiguous
+groups of ``N / G`` neurons, astrocyte ``g(n)`` serving neuron ``n``; tensors ``[B, N]`` or
+``[B, G]``)::
+
+    I_t   = x_t + W_rec s_{t-1}                         input current (W_rec: recurrent layers)
+    m_t   = exp(κ_gain[g] · c_{t-1}[g])                  gain set by the astrocyte (> 0)
+    u_t   = β v_{t-1} + m_t I_t                          membrane before reset, β = exp(-dt/τ_mem)
+    A_t   = θ · exp(κ_thr[g] · c_{t-1}[g])               threshold set by the astrocyte (> 0)
+    s_t   = H(u_t - A_t)                                 spike, surrogate gradient σ'(u_t - A_t)
+    v_t   = u_t - r_t A_t   ("subtract") | u_t (1 - r_t) ("zero") | u_t ("none")
+    ā_t   = mean_{n in group g} s_t[n]                   local activity (spikes per step, in [0, 1])
+    c_t   = γ c_{t-1} + (1 - γ) ā_t,   γ = exp(-dt/τ_astro)
+
+The last line is the exact solution over one step of the astrocyte ODE
+``τ_astro dc/dt = -c + ā(t)`` with ā held constant during the step, so ``c`` is a running
+rate estimate (dimensionless, spikes per step, in [0, 1]) with memory ``τ_astro`` (ms,
+typically tens to hundreds of membrane time constants). ``κ_thr`` and ``κ_gain``
+(dimensionless, one per astrocyte, learnable by default) set how strongly the astrocyte
+raises (κ > 0) or lowers (κ < 0) threshold and gain; the exponential keeps both positive
+for any κ. With κ_thr = κ_gain = 0 (``astro=False``) the layer is exactly the recurrent LIF
+of :mod:`neurocircuits.neurons.lif` with subtractive reset, which makes it its own control.
+Membrane, threshold and currents are dimensionless (θ = 1 by default); time constants in ms.
+
+References: LIF with surrogate gradients, Neftci, Mostafa & Zenke 2019 (arXiv:1901.09948);
+a slow threshold variable for working memory in spiking networks (per neuron, driven by its
+own spikes), Bellec et al. 2018 (NeurIPS, arXiv:1803.09574). The group pooling, the gain
+term and the exponential modulation are our choices.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from neurocircuits.neurons.lif import (
+    RESET_MODES,
+    _check_decay,
+    _init_recurrent,
+    _TimeConstants,
+    check_finite,
+)
+from neurocircuits.surrogate import FastSigmoid, Surrogate, check_surrogate
+from neurocircuits.validation import check_float, check_int, check_tensor
+
+__all__ = [
+    "AstroState",
+    "AstroParams",
+    "astro_update",
+    "astro_lif_step",
+    "astro_lif_sequence",
+    "AstroLIF",
+]
+
+
+class AstroState(NamedTuple):
+    """State of an astrocyte-LIF layer: membrane ``v`` [B, N] (after reset), last spikes ``s``
+    [B, N] and astrocyte variables ``c`` [B, G] (spikes per step, in [0, 1])."""
+
+    v: Tensor
+    s: Tensor
+    c: Tensor
+
+
+class AstroParams(NamedTuple):
+    """Parameters of the astrocyte-LIF step.
+
+    beta: membrane decay exp(-dt/τ_mem) in (0, 1), float or tensor [] / [N].
+    gamma: astrocyte decay exp(-dt/τ_astro) in (0, 1), float or tensor [] / [G].
+    k_thr, k_gain: threshold and gain couplings κ (float or tensor [] / [G], any sign).
+    threshold: θ > 0. reset: one of ``RESET_MODES``. detach_reset: reset without gradient.
+    surrogate: a :class:`~neurocircuits.surrogate.Surrogate`.
+    """
+
+    beta: Tensor | float
+    gamma: Tensor | float
+    k_thr: Tensor | float = 0.0
+    k_gain: Tensor | float = 0.0
+    threshold: float = 1.0
+    reset: str = "subtract"
+    detach_reset: bool = False
+    surrogate: Surrogate = FastSigmoid()
+
+
+# ------------------------------------------------------------------------------- checks
+def _check_coupling(name: str, value, g: int):
+    if isinstance(value, Tensor):
+        check_tensor(name, value, ndim=(0, 1), dtype_kind="float")
+        if value.dim() == 1 and value.shape[0] != g:
+            raise ValueError(f"{name} must have shape [] or [{g}] (one per astrocyte), got "
+                             f"{tuple(value.shape)}")
+        return value
+    return check_float(name, value)
+
+
+def _check_state(name: str, t, shape, dtype):
+    check_tensor("state." + name, t, dtype_kind="float", finite=False)
+    check_finite("state." + name, t)
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f"state.{name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
+    if t.dtype != dtype:
+        raise TypeError(f"state.{name} has dtype {t.dtype}, expected {dtype} (the input's)")
+
+
+def check_astro_inputs(x: Tensor, state, params, *, sequence: bool, w_rec: Tensor | None) -> int:
+    """Validate input, state and parameters; returns the number of astrocytes G."""
+    check_tensor("x", x, ndim=3 if sequence else 2, dtype_kind="float", finite=False)
+    check_finite("x", x)
+    if sequence and x.shape[0] == 0:
+        raise ValueError(f"x must have T > 0 time steps, got shape {tuple(x.shape)}")
+    if not isinstance(state, AstroState):
+        raise TypeError(f"state must be an AstroState, got {type(state).__name__}")
+    if not isinstance(params, AstroParams):
+        raise TypeError(f"params must be an AstroParams, got {type(params).__name__}")
+    b, n = x.shape[-2:]
+    check_tensor("state.c", state.c, ndim=2, dtype_kind="float", finite=False)
+    g = state.c.shape[1]
+    if g < 1 or n % g:
+        raise ValueError(f"state.c must have a number of astrocytes G dividing N = {n}, got "
+                         f"shape {tuple(state.c.shape)}")
+    _check_state("v", state.v, (b, n), x.dtype)
+    _check_state("s", state.s, (b, n), x.dtype)
+    _check_state("c", state.c, (b, g), x.dtype)
+    _check_decay("beta", params.beta, n)
+    _check_decay("gamma", params.gamma, g)
+    _check_coupling("k_thr", params.k_thr, g)
+    _check_coupling("k_gain", params.k_gain, g)
+    check_float("threshold", params.threshold, positive=True)
+    if params.reset not in RESET_MODES:
+        raise ValueError(f"reset must be one of {RESET_MODES}, got {params.reset!r}")
+    if not isinstance(params.detach_reset, bool):
+        raise TypeError(f"detach_reset must be a bool, got {params.detach_reset!r}")
+    check_surrogate(params.surrogate)
+    if w_rec is not None:
+        check_tensor("w_rec", w_rec, ndim=2, dtype_kind="float")
+        if tuple(w_rec.shape) != (n, n):
+            raise ValueError(f"w_rec must have shape [{n}, {n}], got {tuple(w_rec.shape)}")
+    return g
+
+
+# ------------------------------------------------------------------------ the equations
+def _group_mean(s: Tensor, g: int) -> Tensor:
+    """Mean of [B, N] over G contiguous groups -> [B, G]."""
+    return s.reshape(s.shape[0], g, s.shape[1] // g).mean(-1)
+
+
+def _expand(c: Tensor, n: int) -> Tensor:
+    """[B, G] -> [B, N], each astrocyte's value repeated over its N / G neurons."""
+    return c.repeat_interleave(n // c.shape[1], dim=1)
+
+
+def astro_update(c: Tensor, s: Tensor, gamma) -> Tensor:
+    """One astrocyte step c_t = γ c_{t-1} + (1 - γ) ā_t, ā_t = group mean of ``s`` [B, N];
+    ``c`` is [B, G] with G dividing N. Exact over one step for τ dc/dt = -c + ā."""
+    check_tensor("c", c, ndim=2, dtype_kind="float")
+    check_tensor("s", s, ndim=2, dtype_kind="float")
+    if s.shape[0] != c.shape[0] or c.shape[1] < 1 or s.shape[1] % c.shape[1]:
+        raise ValueError(f"s [B, N] and c [B, G] must share B and G must divide N, got "
+                         f"{tuple(s.shape)} and {tuple(c.shape)}")
+    _check_decay("gamma", gamma, c.shape[1])
+    return gamma * c + (1.0 - gamma) * _group_mean(s, c.shape[1])
+
+
+def _step(x, v, s_prev, c, w_rec, p):
+    """One step of the module docstring's equations (no validation; autograd-friendly)."""
+    n, g = x.shape[1], c.shape[1]
+    cur = x if w_rec is None else x + s_prev @ w_rec.t()
+    u = p.beta * v + torch.exp(_expand(p.k_gain * c, n)) * cur
+    thr = p.threshold * torch.exp(_expand(p.k_thr * c, n))
+    s = p.surrogate(u - thr)
+    r = s.detach() if p.detach_reset else s
+    if p.reset == "subtract":
+        v_new = u - r * thr
+    elif p.reset == "zero":
+        v_new = u * (1.0 - r)
+    else:
+        v_new = u
+    c_new = p.gamma * c + (1.0 - p.gamma) * _group_mean(s, g)
+    return s, v_new, c_new
+
+
+def astro_lif_step(x: Tensor, state: AstroState, params: AstroParams, w_rec: Tensor | None = None):
+    """One step: ``x`` [B, N] input current -> (spikes [B, N], new :class:`AstroState`)."""
+    check_astro_inputs(x, state, params, sequence=False, w_rec=w_rec)
+    s, v, c = _step(x, state.v, state.s, state.c, w_rec, params)
+    return s, AstroState(v, s, c)
+
+
+def astro_lif_sequence(x: Tensor, state: AstroState, params: AstroParams,
+                       w_rec: Tensor | None = None, return_astro: bool = False):
+    """Run ``x`` [T, B, N] -> (spikes [T, B, N], final state) or, with ``return_astro``,
+    (spikes, final state, astrocyte trace c [T, B, G])."""
+    check_astro_inputs(x, state, params, sequence=True, w_rec=w_rec)
+    v, s, c = state
+    out, trace = [], []
+    for t in range(x.shape[0]):
+        s, v, c = _step(x[t], v, s, c, w_rec, params)
+        out.append(s)
+        if return_astro:
+            trace.append(c)
+    spikes = torch.stack(out)
+    final = AstroState(v, s, c)
+    if return_astro:
+        return spikes, final, torch.stack(trace)
+    return spikes, final
+
+
+# -------------------------------------------------------------------------------- module
+class AstroLIF(_TimeConstants):
+    """Layer of ``n`` LIF neurons with ``n_astro`` astrocytes (our design; equations in the
+    module docstring).
+
+    ``forward(x, state=None, return_astro=False)``: ``x`` [B, N] (one step) or [T, B, N] (a
+    sequence) -> ``(spikes, state)`` (plus the astrocyte trace [T, B, G] for sequences with
+    ``return_astro``). ``state=None`` starts from rest (v = s = c = 0).
+
+    Parameters: ``n`` neurons; ``n_astro`` astrocytes G (must divide ``n``; ``n`` gives one
+    per neuron); ``tau_mem_ms``, ``tau_astro_ms`` and ``dt_ms`` in ms; ``threshold`` θ;
+    ``k_thr`` and ``k_gain``, initial couplings κ; ``learn_coupling`` (κ as Parameters, one
+    per astrocyte; otherwise fixed buffers); ``learn_tau`` (learn log τ_mem per neuron and
+    log τ_astro per astrocyte); ``astro=False`` disables the astrocytes (κ fixed at 0: a
+    plain LIF layer with the same code path); ``recurrent`` adds ``w_rec`` [N, N] drawn as
+    N(0, rec_gain²/N) without self-connections from ``generator``; ``reset``,
+    ``detach_reset``, ``surrogate`` as in :class:`neurocircuits.neurons.lif.LIF`.
+    """
+
+    def __init__(self, n: int, n_astro: int | None = None, tau_mem_ms=20.0, tau_astro_ms=200.0,
+                 dt_ms: float = 1.0, *, threshold: float = 1.0, k_thr: float = 1.0,
+                 k_gain: float = 0.0, learn_coupling: bool = True, learn_tau: bool = False,
+                 astro: bool = True, recurrent: bool = True, rec_gain: float = 1.0,
+                 generator: torch.Generator | None = None, reset: str = "subtract",
+                 detach_reset: bool = False, surrogate: Surrogate | str = "fast_sigmoid"):
+        super().__init__(dt_ms)
+        self.n = check_int("n", n, min_value=1)
+        self.n_astro = self.n if n_astro is None else check_int("n_astro", n_astro, min_value=1)
+        if self.n % self.n_astro:
+            raise ValueError(f"n_astro must divide n = {self.n} (equal groups of neurons per "
+                             f"astrocyte), got {self.n_astro}")
+        self.threshold = check_float("threshold", threshold, positive=True)
+        for name, flag in (("learn_coupling", learn_coupling), ("learn_tau", learn_tau),
+                           ("astro", astro), ("recurrent", recurrent), ("detach_reset", detach_reset)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {flag!r}")
+        if reset not in RESET_MODES:
+            raise ValueError(f"reset must be one of {RESET_MODES}, got {reset!r}")
+        self.reset, self.detach_reset = reset, detach_reset
+        self.surrogate = check_surrogate(surrogate)
+        self.astro, self.recurrent, self.learn_tau = astro, recurrent, learn_tau
+        self._add_tau("tau_mem_ms", tau_mem_ms, self.n, learn_tau)
+        self._add_tau("tau_astro_ms", tau_astro_ms, self.n_astro, learn_tau)
+        k_thr = check_float("k_thr", k_thr)
+        k_gain = check_float("k_gain", k_gain)
+        self.learn_coupling = bool(learn_coupling and astro)
+        for name, val in (("k_thr", k_thr), ("k_gain", k_gain)):
+            t = torch.full((self.n_astro,), val if astro else 0.0)
+            if self.learn_coupling:
+                self.register_parameter(name, nn.Parameter(t))
+            else:
+                self.register_buffer(name, t)
+        if recurrent:
+            self.w_rec = _init_recurrent(self.n, rec_gain, generator)
+        else:
+            self.register_parameter("w_rec", None)
+
+    def params(self, dtype=torch.float32) -> AstroParams:
+        return AstroParams(self.decay("tau_mem_ms", dtype), self.decay("tau_astro_ms", dtype),
+                           self.k_thr.to(dtype), self.k_gain.to(dtype), self.threshold,
+                           self.reset, self.detach_reset, self.surrogate)
+
+    def initial_state(self, batch: int, device=None, dtype=torch.float32) -> AstroState:
+        check_int("batch", batch, min_value=1)
+        z = torch.zeros(batch, self.n, device=device, dtype=dtype)
+        return AstroState(z, z.clone(), torch.zeros(batch, self.n_astro, device=device, dtype=dtype))
+
+    def forward(self, x: Tensor, state: AstroState | None = None, return_astro: bool = False):
+        check_tensor("x", x, ndim=(2, 3), dtype_kind="float", finite=False)
+        if x.shape[-1] != self.n:
+            raise ValueError(f"x must have {self.n} features in its last dimension, got shape "
+                             f"{tuple(x.shape)}")
+        if state is None:
+            state = self.initial_state(x.shape[-2], x.device, x.dtype)
+        p = self.params(x.dtype)
+        if x.dim() == 2:
+            return astro_lif_step(x, state, p, self.w_rec)
+        return astro_lif_sequence(x, state, p, self.w_rec, return_astro=return_astro)
+
+    def extra_repr(self) -> str:
+        return (f"n={self.n}, n_astro={self.n_astro}, astro={self.astro}, dt_ms={self.dt_ms}, "
+                f"threshold={self.threshold}, recurrent={self.recurrent}, reset={self.reset!r}, "
+                f"learn_coupling={self.learn_coupling}, learn_tau={self.learn_tau}")
