@@ -21,6 +21,12 @@ def test_criticality_coding_quick(tmp_path):
     mse = np.array([r["mse"] for r in levels])
     assert mse.argmin() not in (0, len(mse) - 1) and mse.min() < 0.5 * mse[0]
     assert all(math.isfinite(r["kappa"]) and r["n_avalanches"] > 50 for r in levels)
+    # diagnostics of the high-noise side: several spikes per one-step bin, and a rate-matched
+    # Poisson surrogate binned the same way is itself above kappa = 1
+    for r in levels:
+        assert r["bin_ms"] >= 0.1 - 1e-12 and r["events_per_bin"] > 0 and r["fano"] > 0
+    assert levels[-1]["events_per_bin"] > 1.0 and levels[-1]["kappa_poisson_surrogate"] > 1.0
+    assert levels[0]["kappa"] > levels[0]["kappa_poisson_surrogate"]  # low noise: synchrony, not chance
     assert (tmp_path / "criticality-coding" / "figures" / "error_and_kappa_vs_noise.png").exists()
 
 
