@@ -146,14 +146,14 @@ def unigram_entropy_bits(ids: torch.Tensor, n_classes: int | None = None) -> flo
     return float(-(p * torch.log2(p)).sum())
 
 
-def retention_task(n: int, delays, seed, *, n_symbols: int = 4):
+def retention_task(n: int, delays, seed, *, n_symbols: int = 4, n_steps: int | None = None):
     """Memory retention with distractors.
 
     Each sample stores one of ``K = n_symbols`` symbols, then sees ``D`` distractor symbols
     (uniform over the K, never flagged), then a recall cue; the target is the stored symbol.
-    ``D`` is drawn uniformly from ``delays`` per sample. All samples have length
-    ``T = max(delays) + 2``: the store step sits at ``t0 = max(delays) - D`` (uniform
-    distractors before it as well), the cue at the last step ``T - 1``.
+    ``D`` is drawn uniformly from ``delays`` per sample. All samples have length ``T =
+    n_steps`` (default ``max(delays) + 2``, the shortest that fits): the store step sits at
+    ``t0 = T - 2 - D`` (uniform distractors before it as well), the cue at the last step.
 
     Input channels ``K + 2``: one-hot symbol (K), store flag (channel K, only at t0), recall
     cue (channel K + 1, only at T - 1, where no symbol is shown). Returns ``(x [T, n, K + 2]
@@ -170,11 +170,11 @@ def retention_task(n: int, delays, seed, *, n_symbols: int = 4):
         raise ValueError("delays must hold at least one delay (>= 0 steps)")
     rng = _rng(seed)
     dmax = max(delays)
-    T = dmax + 2
+    T = dmax + 2 if n_steps is None else check_int("n_steps", n_steps, min_value=dmax + 2)
     d = rng.choice(np.asarray(delays), size=n)
     y = rng.integers(0, k, size=n)
     sym = rng.integers(0, k, size=(T - 1, n))
-    t0 = dmax - d
+    t0 = T - 2 - d
     cols = np.arange(n)
     sym[t0, cols] = y
     x = np.zeros((T, n, k + 2), dtype=np.float32)
