@@ -160,7 +160,15 @@ def _group_mean(s: Tensor, g: int) -> Tensor:
 
 def _expand(c: Tensor, n: int) -> Tensor:
     """[B, G] -> [B, N], each astrocyte's value repeated over its N / G neurons."""
-    return c.repeat_interleave(n // c.shape[1], dim=1)
+    b, g = c.shape
+    return c.unsqueeze(-1).expand(b, g, n // g).reshape(b, n)
+
+
+def _modulation(k, c: Tensor, n: int):
+    """exp(κ c) expanded to the neurons, or the float 1.0 when κ is the float 0 (no astrocyte)."""
+    if not isinstance(k, Tensor) and k == 0.0:
+        return 1.0
+    return _expand(torch.exp(k * c), n)
 
 
 def astro_update(c: Tensor, s: Tensor, gamma) -> Tensor:
@@ -179,8 +187,8 @@ def _step(x, v, s_prev, c, w_rec, p):
     """One step of the module docstring's equations (no validation; autograd-friendly)."""
     n, g = x.shape[1], c.shape[1]
     cur = x if w_rec is None else x + s_prev @ w_rec.t()
-    u = p.beta * v + torch.exp(_expand(p.k_gain * c, n)) * cur
-    thr = p.threshold * torch.exp(_expand(p.k_thr * c, n))
+    u = p.beta * v + _modulation(p.k_gain, c, n) * cur
+    thr = p.threshold * _modulation(p.k_thr, c, n)
     s = p.surrogate(u - thr)
     r = s.detach() if p.detach_reset else s
     if p.reset == "subtract":
@@ -277,8 +285,11 @@ class AstroLIF(_TimeConstants):
             self.register_parameter("w_rec", None)
 
     def params(self, dtype=torch.float32) -> AstroParams:
+        # astro=False passes κ = 0.0 as floats, which skips the (identity) modulation
+        k_thr = self.k_thr.to(dtype) if self.astro else 0.0
+        k_gain = self.k_gain.to(dtype) if self.astro else 0.0
         return AstroParams(self.decay("tau_mem_ms", dtype), self.decay("tau_astro_ms", dtype),
-                           self.k_thr.to(dtype), self.k_gain.to(dtype), self.threshold,
+                           k_thr, k_gain, self.threshold,
                            self.reset, self.detach_reset, self.surrogate)
 
     def initial_state(self, batch: int, device=None, dtype=torch.float32) -> AstroState:
