@@ -2,7 +2,9 @@
 
 Each page is run top to bottom in one namespace: every ```python block is executed with its
 standard output captured; when the block is followed directly by a ```text block, that block is
-the output the reader should see and must match (trailing spaces ignored)."""
+the output the reader should see and must match (trailing spaces ignored). A page that needs
+optional packages names them in a line ``<!-- requires: pkg1 pkg2 -->``; it is skipped, with
+that reason, when one of them is missing."""
 
 import contextlib
 import io
@@ -15,6 +17,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = sorted(DOCS.glob("tutorial-*.md"))
 _BLOCK = re.compile(r"```(python|text)\n(.*?)```", re.S)
+_REQUIRES = re.compile(r"<!--\s*requires:\s*([\w\s.-]+?)\s*-->")
 
 
 def tutorial_blocks(text: str) -> list[tuple[str, str | None]]:
@@ -57,6 +60,9 @@ def test_tutorial_pages_exist():
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_tutorial_runs_and_prints_what_it_shows(page, tmp_path, monkeypatch):
+    for m in _REQUIRES.finditer(page.read_text()):
+        for pkg in m.group(1).split():
+            pytest.importorskip(pkg, reason=f"{page.name} needs {pkg} (pip install neurocircuits[io])")
     monkeypatch.chdir(tmp_path)
     os.environ.setdefault("MPLBACKEND", "Agg")
     results = run_page(page)
