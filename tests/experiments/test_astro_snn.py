@@ -30,7 +30,7 @@ def test_quick_run(tmp_path):
     torch.set_num_threads(1)
     r = run_experiment("astro-snn", scale="quick", seed=0, out=tmp_path)
     m = r.metrics
-    assert len(r.claims) == 4
+    assert len(r.claims) == 5
     names = [c.name for c in r.claims]
     assert sum("unigram entropy" in n for n in names) == 3
     # every model learns something from context within the quick budget
