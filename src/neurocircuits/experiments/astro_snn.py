@@ -189,8 +189,8 @@ def train_retention(kind: str, cfg: dict, seed: int) -> dict:
 
 CONFIGS = {
     "quick": dict(hidden=48, group=4, tau_mem_ms=20.0, tau_astro_ms=200.0, k_thr=1.0,
-                  seq_len=32, batch=16, iters=120, lr=5e-3, clip=1.0, eval_every=40,
-                  ret_hidden=32, delays=[2, 6, 12], ret_batch=32, ret_iters=40, ret_lr=5e-3,
+                  seq_len=32, batch=16, iters=120, lr=1e-2, clip=1.0, eval_every=40,
+                  ret_hidden=32, delays=[2, 6, 12], ret_batch=32, ret_iters=40, ret_lr=1e-2,
                   ret_test=200, ret_seeds=1),
     "full": dict(hidden=128, group=4, tau_mem_ms=20.0, tau_astro_ms=200.0, k_thr=1.0,
                  seq_len=64, batch=32, iters=3000, lr=3e-3, clip=1.0, eval_every=150,
