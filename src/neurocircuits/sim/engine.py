@@ -12,6 +12,8 @@ equations):
    Poisson sources draw their spikes;
 3. plasticity (if any projection has a rule): traces decay one step, the plastic synapses of
    this step's spikes are updated from the other side's traces, then the traces jump by 1;
+   homeostatic scaling (if any): rate estimates decay and jump, and every k steps the scaled
+   synapses are multiplied by their postsynaptic factor;
 4. the spikes of step ``t`` are delivered along their CSR rows into the ring buffer slot
    ``(t + delay) mod L`` of each synapse's receptor (``L`` a power of two);
 5. recording: spike buffer, spikes per population; state is sampled at the start of a step.
@@ -187,6 +189,123 @@ def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag
 
 
 @njit(cache=True)
+def _update_adex(s0, s1, base, N, pt, tref, v, ge, gi, ref, wad, ring, iext, flag, usev):
+    """AdEx (see :mod:`models`): forward Euler for V and w, exact decay of I_e, I_i."""
+    de = pt[M.P_DE]
+    di = pt[M.P_DI]
+    EL = pt[M.P_EL]
+    Ib0 = pt[M.P_IB]
+    th = pt[M.P_TH]
+    vr = pt[M.P_VR]
+    dtau = pt[M.P_DTAU]
+    DT = pt[M.P_DELTA_T]
+    VT = pt[M.P_VT]
+    igl = pt[M.P_INVGL]
+    a = pt[M.P_A]
+    bw = pt[M.P_B]
+    dtw = pt[M.P_DTW]
+    b1 = base + N
+    b2 = base + 2 * N
+    for k in range(s1 - s0):
+        i = np.uint64(s0 + k)
+        j0 = np.uint64(base + s0 + k)
+        j1 = np.uint64(b1 + s0 + k)
+        j2 = np.uint64(b2 + s0 + k)
+        xv = 0.0
+        if usev:
+            xv = ring[j0]
+            ring[j0] = 0.0
+        xe = ring[j1]
+        xi = ring[j2]
+        ring[j1] = 0.0
+        ring[j2] = 0.0
+        Ie = ge[i] + xe
+        Ii = gi[i] + xi
+        Ib = Ib0 + iext[i]
+        r = ref[i]
+        vo = v[i]
+        wo = wad[i]
+        ex = DT * np.exp(min((vo - VT) / DT, M.EXP_ARG_MAX))
+        vn = vo + dtau * (-(vo - EL) + ex - wo * igl + Ib + Ie + Ii) + xv
+        wn = wo + dtw * (a * (vo - EL) - wo)
+        vi = vo if r > 0 else vn
+        ge[i] = Ie * de
+        gi[i] = Ii * di
+        wad[i] = wn + bw if vi >= th else wn
+        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+
+
+@njit(cache=True)
+def _update_izh(s0, s1, base, N, pt, tref, v, ge, gi, ref, wad, ring, iext, flag, usev):
+    """Izhikevich (2003) (see :mod:`models`): forward Euler for v and u at dt."""
+    de = pt[M.P_DE]
+    di = pt[M.P_DI]
+    Ib0 = pt[M.P_IB]
+    th = pt[M.P_TH]
+    vr = pt[M.P_VR]
+    dt = pt[M.P_DTAU]
+    a = pt[M.P_A]
+    bu = pt[M.P_B]
+    du = pt[M.P_D]
+    b1 = base + N
+    b2 = base + 2 * N
+    for k in range(s1 - s0):
+        i = np.uint64(s0 + k)
+        j0 = np.uint64(base + s0 + k)
+        j1 = np.uint64(b1 + s0 + k)
+        j2 = np.uint64(b2 + s0 + k)
+        xv = 0.0
+        if usev:
+            xv = ring[j0]
+            ring[j0] = 0.0
+        xe = ring[j1]
+        xi = ring[j2]
+        ring[j1] = 0.0
+        ring[j2] = 0.0
+        Ie = ge[i] + xe
+        Ii = gi[i] + xi
+        Ib = Ib0 + iext[i]
+        r = ref[i]
+        vo = v[i]
+        uo = wad[i]
+        vn = vo + dt * (0.04 * vo * vo + 5.0 * vo + 140.0 - uo + Ib + Ie + Ii) + xv
+        un = uo + dt * a * (bu * vo - uo)
+        vi = vo if r > 0 else vn
+        ge[i] = Ie * de
+        gi[i] = Ii * di
+        wad[i] = un + du if vi >= th else un
+        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+
+
+@njit(cache=True)
+def _homeostasis(t, nsp, spk, hs_tab, hs_ptr, hs_syn, hs_post, syn_w, rho, fac):
+    """Synaptic scaling (see :mod:`neurocircuits.plasticity.homeostatic`): the rate estimates
+    decay one step and jump at this step's spikes; every ``k`` steps (at the end of steps
+    t with (t + 1) % k == 0) each scaled synapse is multiplied by its postsynaptic factor
+    exp(g (rho_target - rho_post)), then clipped."""
+    n_rules, N = rho.shape
+    for r in range(n_rules):
+        d = hs_tab[r, 0]
+        for i in range(N):
+            rho[r, i] *= d
+        inc = hs_tab[r, 1]
+        for q in range(nsp):
+            rho[r, spk[q]] += inc
+        k = np.int64(hs_tab[r, 6])
+        if (t + 1) % k != 0:
+            continue
+        g = hs_tab[r, 2]
+        target = hs_tab[r, 3]
+        for i in range(N):
+            fac[i] = np.exp(g * (target - rho[r, i]))
+        lo = hs_tab[r, 4]
+        hi = hs_tab[r, 5]
+        for a in range(hs_ptr[r], hs_ptr[r + 1]):
+            s = hs_syn[a]
+            syn_w[s] = min(max(syn_w[s] * fac[hs_post[a]], lo), hi)
+
+
+@njit(cache=True)
 def _collect(s0, s1, flag, flag64, spk, nsp):
     """Append the indices i in [s0, s1) with flag[i] set to spk (in increasing order); flags
     are scanned eight at a time through the uint64 view ``flag64``."""
@@ -263,12 +382,12 @@ def _run_chunk(t0, n_steps, N, L,
                indptr, syn_off, syn_w,
                drv_pop, drv_chan, drv_w, drv_key, drv_k0, drv_cs, drv_cl, cdf,
                st_step, st_id, iext,
-               v, ge, gi, ref, ring, spike_count, st_ptr,
+               v, ge, gi, ref, wad, ring, spike_count, st_ptr,
                rec_flag, rec_step, rec_id, rec_n,
                mon_idx, mon_var, mon_every, mon_row0, mon_buf,
                pop_counts, spk, flag,
                rule_tab, prow_ptr, prow_syn, prow_rule, pcol_ptr, pcol_syn, pcol_rule, pcol_pre,
-               syn_post, x_pre, x_post):
+               syn_post, x_pre, x_post, hs_tab, hs_ptr, hs_syn, hs_post, rho):
     """Advance ``n_steps`` steps from global step ``t0``; returns the steps done (fewer when
     the spike buffer would overflow). See the module docstring for the step order."""
     mask = L - 1
@@ -283,6 +402,7 @@ def _run_chunk(t0, n_steps, N, L,
         n_rec_neurons += rec_flag[i]
     NN = np.uint64(N)
     flag64 = flag.view(np.uint64)
+    fac = np.empty(N if hs_tab.shape[0] > 0 else 0)
     for k in range(n_steps):
         t = t0 + k
         if rec_n[0] + n_rec_neurons > cap:
@@ -292,7 +412,14 @@ def _run_chunk(t0, n_steps, N, L,
             if t % mon_every[c] == 0:
                 j = mon_idx[c]
                 var = mon_var[c]
-                val = v[j] if var == 0 else (ge[j] if var == 1 else gi[j])
+                if var == 0:
+                    val = v[j]
+                elif var == 1:
+                    val = ge[j]
+                elif var == 2:
+                    val = gi[j]
+                else:
+                    val = wad[j]
                 mon_buf[t // mon_every[c] - mon_row0[c], c] = val
         base = (t & mask) * stride
         nsp = 0
@@ -353,16 +480,25 @@ def _run_chunk(t0, n_steps, N, L,
             elif kind == M.KIND_COND_EULER:
                 _update_cond_euler(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext,
                                    flag, usev)
-            else:
+            elif kind == M.KIND_COND_EXP:
                 _update_cond_exp(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, ring, iext,
                                  flag, usev)
+            elif kind == M.KIND_ADEX:
+                _update_adex(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, wad, ring, iext,
+                             flag, usev)
+            else:
+                _update_izh(s0, s1, base, N, ptab[p], pop_tref[p], v, ge, gi, ref, wad, ring, iext,
+                            flag, usev)
             nsp = _collect(s0, s1, flag, flag64, spk, nsp)
             pop_counts[k, p] = nsp - before
         # 3a. plasticity: decay traces, update plastic synapses of this step's spikes, add spikes
         if rule_tab.shape[0] > 0:
             _plasticity(nsp, spk, rule_tab, prow_ptr, prow_syn, prow_rule, pcol_ptr, pcol_syn,
                         pcol_rule, pcol_pre, syn_post, syn_w, x_pre, x_post)
-        # 3b. delivery
+        # 3b. homeostatic synaptic scaling
+        if hs_tab.shape[0] > 0:
+            _homeostasis(t, nsp, spk, hs_tab, hs_ptr, hs_syn, hs_post, syn_w, rho, fac)
+        # 3c. delivery
         for q in range(nsp):
             j = spk[q]
             spike_count[j] += 1
@@ -458,12 +594,14 @@ def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: i
                          b.ptab, b.src_key, b.indptr, b.syn_off, b.syn_w,
                          b.drv_pop, b.drv_chan, b.drv_w, b.drv_key, b.drv_k0, b.drv_cdf_start,
                          b.drv_cdf_len, b.cdf_table, b.st_step, b.st_id, b.iext,
-                         state["v"], state["ge"], state["gi"], state["ref"], state["ring"],
+                         state["v"], state["ge"], state["gi"], state["ref"], state["adapt"],
+                         state["ring"],
                          state["spike_count"], state["st_ptr"],
                          plan.rec_flag, rec_step, rec_id, rec_n,
                          plan.mon_idx, plan.mon_var, plan.mon_every, row0, mon_buf, pop_counts, spk,
                          flag, b.rule_tab, b.prow_ptr, b.prow_syn, b.prow_rule, b.pcol_ptr, b.pcol_syn,
-                         b.pcol_rule, b.pcol_pre, b.syn_post, state["x_pre"], state["x_post"])
+                         b.pcol_rule, b.pcol_pre, b.syn_post, state["x_pre"], state["x_post"],
+                         b.hs_tab, b.hs_ptr, b.hs_syn, b.hs_post, state["rho"])
         got = int(got)
         r = int(rec_n[0])
         plan.dispatch(t0, got, rec_step[:r], rec_id[:r], pop_counts, mon_buf, row0)

@@ -35,7 +35,7 @@ from neurocircuits.sim.inputs import PoissonInput, poisson_cdf_table, stream_key
 from neurocircuits.validation import check_float, check_int
 
 RECEPTORS = {"v": 0, "exc": 1, "inh": 2}
-NEURON_KINDS = (M.KIND_LIF, M.KIND_COND_EXP, M.KIND_COND_EULER)
+NEURON_KINDS = (M.KIND_LIF, M.KIND_COND_EXP, M.KIND_COND_EULER, M.KIND_ADEX, M.KIND_IZH)
 
 
 def steps_of(name: str, value_ms, dt_ms: float, *, min_steps: int = 0) -> np.ndarray:
@@ -148,6 +148,11 @@ class Built:
     pcol_syn: np.ndarray = None
     pcol_rule: np.ndarray = None
     pcol_pre: np.ndarray = None
+    hs_tab: np.ndarray = None     # [n_scaling_rules, N_HCOLS] homeostatic scaling rules
+    hs_ptr: np.ndarray = None     # scaled synapses of rule r: hs_syn[hs_ptr[r]:hs_ptr[r + 1]]
+    hs_syn: np.ndarray = None     # (CSR positions)
+    hs_post: np.ndarray = None    # their postsynaptic neurons
+    adapt0: np.ndarray = None     # initial adaptation / recovery variable (AdEx w, Izhikevich u)
 
 
 class Network:
@@ -202,9 +207,10 @@ class Network:
         units of g_L for conductance receptors of :class:`~models.LIFCond` (must be >= 0).
         delay_ms: scalar, array or Distribution (drawn values are rounded to the step grid);
         at least one step; default one step.
-        plasticity: None, :class:`~neurocircuits.plasticity.stdp.STDP` or
-        :class:`~neurocircuits.plasticity.istdp.InhibitorySTDP` (weights then change during runs;
-        read them with :meth:`get_weights`)."""
+        plasticity: None, :class:`~neurocircuits.plasticity.stdp.STDP`,
+        :class:`~neurocircuits.plasticity.istdp.InhibitorySTDP` or
+        :class:`~neurocircuits.plasticity.homeostatic.SynapticScaling` (weights then change
+        during runs; read them with :meth:`get_weights`)."""
         self._frozen()
         if isinstance(post, (list, tuple)):
             return [self.connect(pre, q, connector, weight, delay_ms, receptor, name, plasticity) for q in post]
@@ -242,11 +248,13 @@ class Network:
                 arr = resolve("delay_ms", delay_ms, n, rng)
                 d = steps_of("delay_ms", arr, self.dt_ms, min_steps=1)
         if plasticity is not None:
+            from neurocircuits.plasticity.homeostatic import SynapticScaling
             from neurocircuits.plasticity.istdp import InhibitorySTDP
             from neurocircuits.plasticity.stdp import STDP
 
-            if not isinstance(plasticity, (STDP, InhibitorySTDP)):
-                raise TypeError(f"plasticity must be STDP or InhibitorySTDP, got {type(plasticity).__name__}")
+            if not isinstance(plasticity, (STDP, InhibitorySTDP, SynapticScaling)):
+                raise TypeError(f"plasticity must be STDP, InhibitorySTDP or SynapticScaling, got "
+                                f"{type(plasticity).__name__}")
             if isinstance(plasticity, InhibitorySTDP) and receptor != "inh":
                 raise ValueError(f"InhibitorySTDP acts on inhibitory synapses (receptor 'inh'), got {receptor!r}")
             if n and (w.min() < plasticity.w_min or w.max() > plasticity.w_max):
@@ -278,7 +286,8 @@ class Network:
         return self.add_input(target, PoissonInput(n_sources, rate_hz, weight, receptor))
 
     def set_current(self, target, I_mV) -> None:
-        """Constant extra drive ``R_m I`` (mV) per neuron of ``target`` (scalar or array)."""
+        """Constant extra drive ``R_m I`` (mV) per neuron of ``target`` (scalar or array); for
+        :class:`~models.Izhikevich` populations in that model's input units (mV/ms)."""
         self._frozen()
         self._check_pop(target, "target")
         if target.model.kind not in NEURON_KINDS:
@@ -402,6 +411,10 @@ class Network:
             v0[p.start:p.stop] = resolve(f"{p.name}.v_init_mV", spec, p.n, rng)
         if not np.isfinite(v0).all():
             raise ValueError("initial membrane potentials contain NaN or infinite values")
+        adapt0 = np.zeros(N)
+        for p in self.populations:
+            if hasattr(p.model, "adaptation_init"):
+                adapt0[p.start:p.stop] = p.model.adaptation_init(v0[p.start:p.stop])
 
         plast = self._plasticity_arrays(N, indptr, order, syn_post)
 
@@ -415,19 +428,40 @@ class Network:
             drv_k0=np.array(drv_k0, np.int64), drv_cdf_start=np.array(drv_cs, np.int64),
             drv_cdf_len=np.array(drv_cl, np.int64),
             cdf_table=np.concatenate(tables) if tables else np.zeros(1),
-            st_step=st_step, st_id=st_id, iext=iext, v0=v0, order=order, **plast)
+            st_step=st_step, st_id=st_id, iext=iext, v0=v0, adapt0=adapt0, order=order, **plast)
         return self._built
 
     def _plasticity_arrays(self, N, indptr, order, syn_post) -> dict:
+        from neurocircuits.plasticity.homeostatic import N_HCOLS, SynapticScaling
         from neurocircuits.plasticity.stdp import N_RCOLS
 
         rules, positions, rule_idx = [], [], []
         inv = np.empty(order.size, np.int64)
         inv[order] = np.arange(order.size)
         self._inv_order = inv
+        # homeostatic scaling: synapses grouped by rule, projection order within a rule
+        hs_rules, hs_groups = [], []
         off = 0
         for pr in self.projections:
-            if pr.plasticity is not None and pr.n_synapses:
+            if isinstance(pr.plasticity, SynapticScaling) and pr.n_synapses:
+                ids = [id(r) for r in hs_rules]
+                if id(pr.plasticity) not in ids:
+                    hs_rules.append(pr.plasticity)
+                    hs_groups.append([])
+                    ids.append(id(pr.plasticity))
+                hs_groups[ids.index(id(pr.plasticity))].append(inv[off:off + pr.n_synapses])
+            off += pr.n_synapses
+        hs_tab = (np.stack([r.table_row(self.dt_ms) for r in hs_rules]) if hs_rules
+                  else np.zeros((0, N_HCOLS)))
+        hs_syn = (np.concatenate([np.concatenate(g) for g in hs_groups]) if hs_rules
+                  else np.zeros(0, np.int64)).astype(np.int64)
+        hs_ptr = np.zeros(len(hs_rules) + 1, np.int64)
+        np.cumsum([sum(x.size for x in g) for g in hs_groups], out=hs_ptr[1:])
+        hs_post = syn_post[hs_syn].astype(np.int64)
+        off = 0
+        for pr in self.projections:
+            if (pr.plasticity is not None and not isinstance(pr.plasticity, SynapticScaling)
+                    and pr.n_synapses):
                 ids = [id(r) for r in rules]
                 if id(pr.plasticity) not in ids:
                     rules.append(pr.plasticity)
@@ -456,14 +490,19 @@ class Network:
         return dict(rule_tab=rule_tab, prow_ptr=prow_ptr, prow_syn=prow_syn.astype(np.int64),
                     prow_rule=prow_rule.astype(np.int64), pcol_ptr=pcol_ptr,
                     pcol_syn=pcol_syn.astype(np.int64), pcol_rule=pcol_rule.astype(np.int64),
-                    pcol_pre=pcol_pre.astype(np.int64))
+                    pcol_pre=pcol_pre.astype(np.int64), hs_tab=hs_tab, hs_ptr=hs_ptr, hs_syn=hs_syn,
+                    hs_post=hs_post)
 
     def initial_state(self) -> dict:
         b = self.build()
+        from neurocircuits.plasticity.homeostatic import H_TARGET
+
+        rho = np.repeat(b.hs_tab[:, H_TARGET:H_TARGET + 1], b.N, axis=1)
         return dict(v=b.v0.copy(), ge=np.zeros(b.N), gi=np.zeros(b.N), ref=np.zeros(b.N, np.int64),
-                    ring=np.zeros(b.L * 3 * b.N), spike_count=np.zeros(b.N, np.int64),
+                    adapt=b.adapt0.copy(), ring=np.zeros(b.L * 3 * b.N),
+                    spike_count=np.zeros(b.N, np.int64),
                     st_ptr=np.zeros(1, np.int64), x_pre=np.zeros((b.rule_tab.shape[0], b.N)),
-                    x_post=np.zeros((b.rule_tab.shape[0], b.N)))
+                    x_post=np.zeros((b.rule_tab.shape[0], b.N)), rho=np.ascontiguousarray(rho))
 
     # run ---------------------------------------------------------------------------------
     def run(self, duration_ms: float, engine: str = "compiled", progress: bool = True,

@@ -23,7 +23,7 @@ def step(b, state, t: int) -> np.ndarray:
     N, L = b.N, b.L
     ring = state["ring"].reshape(L, 3, N)
     slot = t & (L - 1)
-    v, ge, gi, ref = state["v"], state["ge"], state["gi"], state["ref"]
+    v, ge, gi, ref, adapt = state["v"], state["ge"], state["gi"], state["ref"], state["adapt"]
     spikes = []
     # 1. spike-time sources
     sel = b.st_step == t
@@ -63,22 +63,39 @@ def step(b, state, t: int) -> np.ndarray:
         elif kind == M.KIND_COND_EULER:
             Ee, Ei = pt[M.P_EE], pt[M.P_EI]
             vn = vo + pt[M.P_DTAU] * (G_e * (Ee - vo) + G_i * (Ei - vo) - (vo - EL) + Ib) + xv
-        else:
+        elif kind == M.KIND_COND_EXP:
             Ee, Ei = pt[M.P_EE], pt[M.P_EI]
             gt = 1.0 + G_e + G_i
             vinf = (EL + Ib + G_e * Ee + G_i * Ei) / gt
             vn = vinf + (vo - vinf) * np.exp(-pt[M.P_DTAU] * gt) + xv
+        elif kind == M.KIND_ADEX:
+            DT, VT = pt[M.P_DELTA_T], pt[M.P_VT]
+            wo = adapt[s0:s1]
+            ex = DT * np.exp(np.minimum((vo - VT) / DT, M.EXP_ARG_MAX))
+            vn = vo + pt[M.P_DTAU] * (-(vo - EL) + ex - wo * pt[M.P_INVGL] + Ib + G_e + G_i) + xv
+            wn = wo + pt[M.P_DTW] * (pt[M.P_A] * (vo - EL) - wo)
+        else:  # Izhikevich
+            dt = pt[M.P_DTAU]
+            uo = adapt[s0:s1]
+            vn = vo + dt * (0.04 * vo * vo + 5.0 * vo + 140.0 - uo + Ib + G_e + G_i) + xv
+            wn = uo + dt * pt[M.P_A] * (pt[M.P_B] * vo - uo)
         r = ref[s0:s1]
         vi = np.where(r > 0, vo, vn)
         ge[s0:s1] = G_e * pt[M.P_DE]
         gi[s0:s1] = G_i * pt[M.P_DI]
         s = vi >= pt[M.P_TH]
+        if kind == M.KIND_ADEX:
+            adapt[s0:s1] = np.where(s, wn + pt[M.P_B], wn)
+        elif kind == M.KIND_IZH:
+            adapt[s0:s1] = np.where(s, wn + pt[M.P_D], wn)
         v[s0:s1] = np.where(s, pt[M.P_VR], vi)
         ref[s0:s1] = np.where(s, b.pop_tref[p], np.maximum(r - 1, 0))
         spikes.append(idx[s])
     sp = np.concatenate(spikes).astype(np.int64)
     if b.rule_tab.shape[0]:
         _plasticity(b, state, sp)
+    if b.hs_tab.shape[0]:
+        _homeostasis(b, state, sp, t)
     # 3. delivery, synapse by synapse in CSR order of the spiking neurons
     if sp.size:
         rows = [np.arange(b.indptr[j], b.indptr[j + 1]) for j in sp]
@@ -117,6 +134,20 @@ def _plasticity(b, state, sp) -> None:
     xo[:, sp] += 1.0
 
 
+def _homeostasis(b, state, sp, t) -> None:
+    """Synaptic scaling in the compiled loop's order (see :mod:`neurocircuits.plasticity.homeostatic`)."""
+    rho, ht, w = state["rho"], b.hs_tab, b.syn_w
+    for r in range(ht.shape[0]):
+        rho[r] *= ht[r, 0]
+        rho[r, sp] += ht[r, 1]
+        if (t + 1) % int(ht[r, 6]) != 0:
+            continue
+        fac = np.exp(ht[r, 2] * (ht[r, 3] - rho[r]))
+        sl = slice(b.hs_ptr[r], b.hs_ptr[r + 1])
+        syn = b.hs_syn[sl]
+        w[syn] = np.minimum(np.maximum(w[syn] * fac[b.hs_post[sl]], ht[r, 4]), ht[r, 5])
+
+
 def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: int = 10_000) -> RunInfo:
     """Same contract as :func:`engine.run_steps`, one Python iteration per step."""
     plan = MonitorPlan(net, b)
@@ -133,7 +164,7 @@ def run_steps(net, b, state, n_steps: int, progress: bool = True, chunk_steps: i
             if t % e == 0:
                 j = plan.mon_idx[c]
                 var = plan.mon_var[c]
-                mon_buf[t // e - row0[c], c] = (state["v"], state["ge"], state["gi"])[var][j]
+                mon_buf[t // e - row0[c], c] = (state["v"], state["ge"], state["gi"], state["adapt"])[var][j]
         sp = step(b, state, t)
         for p in range(b.pop_kind.size):
             pop_counts[k, p] = int(((sp >= b.pop_start[p]) & (sp < b.pop_stop[p])).sum())
