@@ -10,7 +10,13 @@ def test_eventprop_quick(tmp_path):
     mem = [c for n, c in claims.items() if n.startswith("EventProp stores")][0]
     assert fd.holds and fd.measured < 1e-5
     assert mem.holds
+    # the loss comparison (three seeds): sum-exp ahead of max-voltage and first-spike, every
+    # sum-exp seed above twice chance
+    assert res.all_hold, [(c.name, c.measured) for c in res.failed_claims()]
+    assert len(res.params["seeds"]) == 3
     m = res.metrics
+    assert min(m["accuracy_per_seed"]["sum_exp"]) > 2 / 3
+    assert m["accuracy_mean"]["sum_exp"] > m["accuracy_mean"]["max"]
     # every finite-difference configuration exercised spikes and stayed in the smooth region
     for v in m["fd_checks"].values():
         assert v["hidden_spikes"] > 0 and v["spike_count_changes"] == 0

@@ -238,8 +238,12 @@ def run(scale: str, seed: int, out) -> Result:
     import matplotlib.pyplot as plt
 
     torch.set_num_threads(1)
-    p = {"quick": dict(n_seeds=1, n_train=400, n_test=300, n_hidden=40, epochs=3, mem_batch=4),
-         "full": dict(n_seeds=3, n_train=5000, n_test=1000, n_hidden=100, epochs=20, mem_batch=16)}[scale]
+    # quick: a smaller network and data set trained for 8,000 samples per run at a 3x larger
+    # learning rate, long enough for the max / first-spike losses to peak and decline (the
+    # full scale runs 100,000 samples per run at lr 1e-2); three seeds, as at full scale
+    p = {"quick": dict(n_seeds=3, n_train=500, n_test=300, n_hidden=30, epochs=16, mem_batch=4, lr=3e-2),
+         "full": dict(n_seeds=3, n_train=5000, n_test=1000, n_hidden=100, epochs=20, mem_batch=16,
+                      lr=1e-2)}[scale]
 
     # (a)
     fd = finite_difference_check(seed=seed)
@@ -250,7 +254,8 @@ def run(scale: str, seed: int, out) -> Result:
     runs = {name: [] for name in LOSSES}
     jobs = [(name, s) for s in seeds for name in LOSSES]
     for name, s in progress(jobs, desc="eventprop: Yin-Yang"):
-        runs[name].append(train_yin_yang(name, s, p["n_train"], p["n_test"], p["n_hidden"], p["epochs"]))
+        runs[name].append(train_yin_yang(name, s, p["n_train"], p["n_test"], p["n_hidden"], p["epochs"],
+                                         lr=p["lr"]))
     final = {n: np.array([r["final_acc"] for r in runs[n]]) for n in LOSSES}
     mean = {n: float(final[n].mean()) for n in LOSSES}
     sd = {n: float(final[n].std(ddof=1)) if final[n].size > 1 else 0.0 for n in LOSSES}
@@ -334,9 +339,13 @@ def run(scale: str, seed: int, out) -> Result:
         "loss-shaping paper describes (found there on SHD/SSC). The losses are not tuned "
         "separately: Wunderlich & Pehle report ~98 % on Yin-Yang with the first-spike loss under "
         "their own hyper-parameters, so the first-spike result here is specific to the "
-        f"shared setting (Adam, lr 1e-2, {p['epochs']} epochs). "
-        + (f"Quick scale ({p['epochs']} epochs on {p['n_train']} samples, one seed) is too short for "
-           "the loss comparison: only its gradient and memory claims are meaningful. "
+        f"shared setting (Adam, lr {p['lr']:g}, {p['epochs']} epochs). "
+        + (f"Quick scale: 5-{p['n_hidden']}-3 network, {p['n_train']} training samples, "
+           f"{p['epochs']} epochs at lr {p['lr']:g} (full: 5-100-3, 5,000 samples, 20 epochs, lr 0.01); "
+           "the ranking depends on training long enough for the max / first-spike losses to lose "
+           "spikes, and with 3 seeds the first-spike mean hinges on whether a seed's outputs fall "
+           "silent (in a 5-40-3, 400-sample, 20-epoch variant no seed collapsed and first-spike "
+           "ended ahead, 0.83 vs 0.80). "
            if scale == "quick" else "")
         + "Memory: bytes of state kept for the backward pass (EventProp: input events, spike "
         "times/ids/per-spike currents; BPTT: distinct tensors saved by autograd), same weights and "
@@ -360,6 +369,6 @@ def run(scale: str, seed: int, out) -> Result:
         claims=claims,
         figures={"accuracy_per_loss": fig_acc, "memory_vs_T": fig_mem, "hidden_spikes": fig_sp},
         params={**p, "seeds": seeds, "tau_mem_ms": 20.0, "tau_syn_ms": 5.0, "trial_ms": TRIAL_MS,
-                "input_window_ms": T_IN_MS, "lr": 1e-2, "batch": 32, "readout_grid_ms": 1.0},
+                "input_window_ms": T_IN_MS, "batch": 32, "readout_grid_ms": 1.0},
         notes=notes,
     )
