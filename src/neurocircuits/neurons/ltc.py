@@ -52,20 +52,21 @@ class LTCSpiking(nn.Module):
     """
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, *, learn_tau: bool = True,
-                 tau_m_steps: float = 20.0, tau_adp_steps: float = 200.0, theta0: float = 0.1,
+                 tau_m_steps: float | tuple[float, float] = 20.0,
+                 tau_adp_steps: float | tuple[float, float] = 200.0, theta0: float = 0.1,
                  beta: float = 1.8, tau_out_steps: float = 5.0, surrogate=None, seed: int | None = None):
         super().__init__()
         self.n_in = check_int("n_in", n_in, min_value=1)
         self.n_hidden = check_int("n_hidden", n_hidden, min_value=1)
         self.n_out = check_int("n_out", n_out, min_value=1)
-        check_float("tau_m_steps", tau_m_steps, positive=True)
-        check_float("tau_adp_steps", tau_adp_steps, positive=True)
         self.theta0 = check_float("theta0", theta0, positive=True)
         self.beta = check_float("beta", beta, min_value=0.0) if learn_tau else 0.0
         check_float("tau_out_steps", tau_out_steps, positive=True)
         self.learn_tau = bool(learn_tau)
         self.surrogate = check_surrogate(surrogate) if surrogate is not None else FastSigmoid(5.0)
         g = torch.Generator().manual_seed(seed) if seed is not None else None
+        tau_m = _taus("tau_m_steps", tau_m_steps, n_hidden, g)
+        tau_adp = _taus("tau_adp_steps", tau_adp_steps, n_hidden, g)
 
         def uniform(*shape, bound):
             return nn.Parameter((torch.rand(*shape, generator=g) * 2 - 1) * bound)
@@ -74,16 +75,16 @@ class LTCSpiking(nn.Module):
         self.w_rec = uniform(n_hidden, n_hidden, bound=1.0 / math.sqrt(n_hidden))
         self.w_out = uniform(n_out, n_hidden, bound=1.0 / math.sqrt(n_hidden))
         self.b_out = nn.Parameter(torch.zeros(n_out))
-        logit = lambda tau: math.log(math.exp(-1.0 / tau) / (1 - math.exp(-1.0 / tau)))  # noqa: E731
+        logit = lambda tau: -torch.log(torch.expm1(1.0 / tau))  # noqa: E731  (σ(logit) = e^{-1/τ})
         if self.learn_tau:
             # gates start at the fixed decays, so the two variants differ only in what they learn
             self.w_alpha = uniform(n_hidden, 2 * n_hidden, bound=0.1 / math.sqrt(n_hidden))
             self.w_rho = uniform(n_hidden, 2 * n_hidden, bound=0.1 / math.sqrt(n_hidden))
-            self.b_alpha = nn.Parameter(torch.full((n_hidden,), logit(tau_m_steps)))
-            self.b_rho = nn.Parameter(torch.full((n_hidden,), logit(tau_adp_steps)))
+            self.b_alpha = nn.Parameter(logit(tau_m))
+            self.b_rho = nn.Parameter(logit(tau_adp))
         else:
-            self.register_buffer("alpha_fixed", torch.tensor(math.exp(-1.0 / tau_m_steps)))
-            self.register_buffer("rho_fixed", torch.tensor(math.exp(-1.0 / tau_adp_steps)))
+            self.register_buffer("alpha_fixed", torch.exp(-1.0 / tau_m))
+            self.register_buffer("rho_fixed", torch.exp(-1.0 / tau_adp))
         self.register_buffer("k_out", torch.tensor(math.exp(-1.0 / tau_out_steps)))
 
     def initial_state(self, batch: int, device=None, dtype=torch.float32) -> tuple[LTCState, torch.Tensor]:
@@ -125,6 +126,21 @@ class LTCSpiking(nn.Module):
             outs.append(y)
             spikes.append(s)
         return torch.stack(outs), torch.stack(spikes), (st, y)
+
+
+def _taus(name: str, value, n: int, g) -> torch.Tensor:
+    """Per-neuron time constants (steps): a number gives the same τ to every neuron; a pair
+    ``(lo, hi)`` draws τ log-uniformly in [lo, hi] (a spread of memory lengths)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be a number or a pair (lo, hi), got {value!r}")
+        lo = check_float(f"{name}[0]", value[0], positive=True)
+        hi = check_float(f"{name}[1]", value[1], positive=True)
+        if hi < lo:
+            raise ValueError(f"{name} = {value!r}: expected lo <= hi")
+        u = torch.rand(n, generator=g, dtype=torch.float64)
+        return torch.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))).float()
+    return torch.full((n,), check_float(name, value, positive=True), dtype=torch.float32)
 
 
 def detach_state(state):
