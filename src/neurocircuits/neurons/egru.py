@@ -22,6 +22,20 @@ dH/dv ≈ γ max(0, 1 - |v| / ε), γ = 0.3 and ε = 1 by default. The threshold
 with the rest (their gradient is -dH/dv). Activity sparsity is encouraged with
 :func:`activity_loss`, the mean event rate.
 
+Sparse backward (:class:`SparseEGRUFunction`, ``EGRU.forward(x, sparse_backward=True)``): the
+whole sequence is one autograd node with a hand-written back-propagation through time. Writing
+g_a for the gradient of the loss with respect to the gate pre-activations a = (a_u, a_r, a_z) at
+step t, the recurrent terms are
+
+    ∂L/∂y_{t-1} ∋ g_{a_ur} V_ur + r_t ⊙ (g_{a_z} V_z)        (back-propagated to the past)
+    ∂L/∂V_ur    += g_{a_ur}ᵀ y_{t-1},   ∂L/∂V_z += g_{a_z}ᵀ (r_t ⊙ y_{t-1})
+
+∂L/∂y_{t-1} only matters for units with dy_{t-1}/dc_{t-1} = e_{t-1} + c_{t-1} H'(c_{t-1} - ϑ) ≠ 0,
+i.e. units that fired at t-1 or lie within ε of threshold; the weight gradients only need the
+units with y_{t-1} ≠ 0 (the events). The backward therefore multiplies by the columns of V of
+those units alone: its recurrent work is proportional to (events + near-threshold units) · 3H
+per step instead of H · 3H, and the gradients equal the dense ones.
+
 Sequences are ``[T, B, n_in]`` (time first); :meth:`EGRU.forward` returns the event outputs
 ``y`` [T, B, H], the events ``e`` [T, B, H] and the cell states ``c`` [T, B, H].
 """
@@ -35,8 +49,8 @@ from torch import nn
 
 from neurocircuits.validation import check_float, check_int, check_tensor
 
-__all__ = ["EGRU", "EGRUParams", "EGRUState", "EventFunction", "activity_loss", "egru_step",
-           "event"]
+__all__ = ["EGRU", "EGRUParams", "EGRUState", "EventFunction", "SparseEGRUFunction",
+           "activity_loss", "egru_sequence", "egru_step", "event"]
 
 
 class EventFunction(torch.autograd.Function):
@@ -119,6 +133,117 @@ def egru_step(x: torch.Tensor, state: EGRUState, p: EGRUParams, wx: torch.Tensor
     return (y, e, c), EGRUState(c, y)
 
 
+class SparseEGRUFunction(torch.autograd.Function):
+    """EGRU over a whole sequence with an activity-sparse backward pass (module doc).
+
+    Inputs: ``wx`` [T, B, 3H] the input drive W x_t + b (its gradient flows on to W, b and x
+    through ordinary autograd), ``V`` [3H, H], ``theta`` [H], initial ``c0`` and ``y0`` [B, H],
+    then ``gamma`` and ``width`` of the pseudo-derivative. Outputs (y, e, c), each [T, B, H].
+    The forward is the dense recurrence of :func:`egru_step`; the backward visits, at step t, only
+    the columns of V of units that fired at t-1 or had |c_{t-1} - ϑ| < ε (in any batch element).
+
+    After each backward, ``SparseEGRUFunction.last_backward_columns`` holds the number of
+    (step, unit) columns of V it multiplied by and ``last_backward_event_columns`` those used for
+    the weight gradient (units with an event); the dense backward uses T · H for both.
+    """
+
+    last_backward_columns: int = 0
+    last_backward_event_columns: int = 0
+
+    @staticmethod
+    def forward(ctx, wx, V, theta, c0, y0, gamma: float, width: float):
+        T, B, H3 = wx.shape
+        H = H3 // 3
+        Vur_t, Vz_t = V[: 2 * H].t(), V[2 * H:].t()
+        c, y = c0, y0
+        ys, es, cs, us, rs, zs = [], [], [], [], [], []
+        for t in range(T):
+            a = wx[t]
+            rec = y @ Vur_t
+            u = torch.sigmoid(a[:, :H] + rec[:, :H])
+            r = torch.sigmoid(a[:, H:2 * H] + rec[:, H:])
+            z = torch.tanh(a[:, 2 * H:] + (r * y) @ Vz_t)
+            c = u * z + (1.0 - u) * c - y
+            e = (c - theta > 0).to(wx.dtype)
+            y = e * c
+            ys.append(y), es.append(e), cs.append(c), us.append(u), rs.append(r), zs.append(z)
+        Y, E, C = torch.stack(ys), torch.stack(es), torch.stack(cs)
+        ctx.save_for_backward(V, theta, c0, y0, Y, E, C, torch.stack(us), torch.stack(rs),
+                              torch.stack(zs))
+        ctx.gamma, ctx.width = gamma, width
+        return Y, E, C
+
+    @staticmethod
+    def backward(ctx, gY, gE, gC):
+        V, theta, c0, y0, Y, E, C, U, R, Z = ctx.saved_tensors
+        gamma, width = ctx.gamma, ctx.width
+        T, B, H = Y.shape
+        zeros = torch.zeros_like(Y[0])
+        gY = zeros.expand(T, B, H) if gY is None else gY
+        gE = zeros.expand(T, B, H) if gE is None else gE
+        gC = zeros.expand(T, B, H) if gC is None else gC
+        Vt = V.t().contiguous()  # [H, 3H]: row j = the weights leaving unit j
+        dVt = torch.zeros_like(Vt)
+        dtheta = torch.zeros_like(theta)
+        gwx = torch.empty(T, B, 3 * H, dtype=Y.dtype, device=Y.device)
+        gy_carry = torch.zeros_like(Y[0])  # ∂L/∂y_t through step t + 1
+        gc_carry = torch.zeros_like(Y[0])  # ∂L/∂c_t through step t + 1
+        need_y0 = ctx.needs_input_grad[4]
+        n_cols = n_ev_cols = 0
+        for t in range(T - 1, -1, -1):
+            c, e, u, r, z = C[t], E[t], U[t], R[t], Z[t]
+            v = c - theta
+            psi = gamma * torch.clamp(1.0 - v.abs() / width, min=0.0)
+            g_y = gY[t] + gy_carry
+            g_v = (g_y * c + gE[t]) * psi
+            g_c = gC[t] + gc_carry + g_y * e + g_v
+            dtheta -= g_v.sum(0)
+            if t > 0:
+                c_p, y_p, e_p = C[t - 1], Y[t - 1], E[t - 1]
+                near_p = ((c_p - theta).abs() < width) | (e_p > 0)
+            else:
+                c_p, y_p = c0, y0
+                near_p = torch.ones_like(y0, dtype=torch.bool) if need_y0 else y0 != 0
+            ga_u = g_c * (z - c_p) * u * (1.0 - u)
+            ga_z = g_c * u * (1.0 - z * z)
+            gwx[t, :, :H] = ga_u
+            gwx[t, :, 2 * H:] = ga_z
+            # Columns needed: units whose ∂L/∂y_{t-1} is used (events or near threshold), and
+            # among them the events, the only ones with y_{t-1} ≠ 0.
+            idx = near_p.any(0).nonzero().squeeze(1)
+            idx_ev = (y_p != 0).any(0).nonzero().squeeze(1)
+            n_cols += idx.numel()
+            n_ev_cols += idx_ev.numel()
+            g_yp = -g_c  # the reset term - y_{t-1} in c_t
+            ga_r = torch.zeros_like(ga_u)
+            if idx.numel():
+                V_act = Vt.index_select(0, idx)  # [k, 3H]
+                y_act, r_act = y_p.index_select(1, idx), r.index_select(1, idx)
+                g_q = ga_z @ V_act[:, 2 * H:].t()  # ∂L/∂(r ⊙ y_{t-1}) on the kept columns
+                ga_r.index_copy_(1, idx, g_q * y_act * r_act * (1.0 - r_act))
+                ga_ur = torch.cat([ga_u, ga_r], 1)
+                g_yp.index_add_(1, idx, ga_ur @ V_act[:, : 2 * H].t() + g_q * r_act)
+            gwx[t, :, H:2 * H] = ga_r
+            if idx_ev.numel():
+                y_ev = y_p.index_select(1, idx_ev)
+                q_ev = y_ev * r.index_select(1, idx_ev)
+                ga_ur = torch.cat([ga_u, ga_r], 1)
+                dVt.index_add_(0, idx_ev, torch.cat([y_ev.t() @ ga_ur, q_ev.t() @ ga_z], 1))
+            gy_carry = g_yp
+            gc_carry = g_c * (1.0 - u)
+        SparseEGRUFunction.last_backward_columns = n_cols
+        SparseEGRUFunction.last_backward_event_columns = n_ev_cols
+        g_c0 = gc_carry if ctx.needs_input_grad[3] else None
+        g_y0 = gy_carry if need_y0 else None
+        return gwx, dVt.t(), dtheta, g_c0, g_y0, None, None
+
+
+def egru_sequence(wx: torch.Tensor, p: EGRUParams, state: EGRUState):
+    """Run the EGRU over a precomputed input drive ``wx`` [T, B, 3H] with the activity-sparse
+    backward of :class:`SparseEGRUFunction`; returns (y, e, c), each [T, B, H]."""
+    return SparseEGRUFunction.apply(wx, p.V, p.theta, state.c, state.y, p.gamma, p.width)
+
+
 class EGRU(nn.Module):
     """Event-based GRU layer (module doc for equations).
 
@@ -171,9 +296,13 @@ class EGRU(nn.Module):
         z = torch.zeros(batch, self.hidden, dtype=dtype, device=device)
         return EGRUState(z, z.clone())
 
-    def forward(self, x: torch.Tensor, state: EGRUState | None = None, event_driven: bool = False):
+    def forward(self, x: torch.Tensor, state: EGRUState | None = None, event_driven: bool = False,
+                sparse_backward: bool = False):
         """Run ``x`` [T, B, n_in]; returns (y, e, c), each [T, B, H]. ``event_driven``: see
-        :func:`egru_step` (same numbers, recurrent cost proportional to the events)."""
+        :func:`egru_step` (same numbers, recurrent cost proportional to the events).
+        ``sparse_backward``: one :class:`SparseEGRUFunction` node for the whole sequence, whose
+        backward does recurrent work only for events and near-threshold units (same gradients
+        as the dense path)."""
         check_tensor("x", x, ndim=3, dtype_kind="float")
         if x.shape[-1] != self.n_in:
             raise ValueError(f"x must be [T, B, {self.n_in}], got shape {tuple(x.shape)}")
@@ -182,6 +311,10 @@ class EGRU(nn.Module):
             state = self.initial_state(B, x.dtype, x.device)
         p = self.params()
         wx_all = torch.addmm(p.b, x.reshape(T * B, -1), p.W.t()).view(T, B, -1)
+        if sparse_backward:
+            if event_driven:
+                raise ValueError("choose one of event_driven and sparse_backward, got both True")
+            return egru_sequence(wx_all, p, state)
         ys, es, cs = [], [], []
         for wx in wx_all.unbind(0):
             (y, e, c), state = egru_step(None, state, p, wx, event_driven)
