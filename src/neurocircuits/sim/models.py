@@ -337,7 +337,7 @@ class AdEx:
 @dataclass(frozen=True)
 class Izhikevich:
     """Izhikevich (2003) population (doi:10.1109/TNN.2003.820440); equations in the module
-    docstring. ``a`` in 1/ms, ``b`` in 1/ms (dimensionless ratio of u to v rates), ``c_mV``
+    docstring. ``a`` in 1/ms, ``b`` in 1/ms (u is in mV/ms), ``c_mV``
     the reset, ``d`` the jump of ``u`` (mV/ms); inputs ``I`` in mV/ms. Defaults: regular
     spiking (a, b, c, d) = (0.02, 0.2, -65, 8); see :func:`izhikevich_preset`. The membrane
     starts at ``v_init_mV`` (default -65) and ``u = b v``."""
