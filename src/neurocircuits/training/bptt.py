@@ -47,7 +47,8 @@ from torch import Tensor, nn
 from neurocircuits.neurons.lif import ALIFState, LIFState, check_finite
 from neurocircuits.validation import check_int, check_tensor
 
-__all__ = ["FusedLIFFunction", "fused_lif", "SpikingLinear", "spiking_linear", "numba_available"]
+__all__ = ["FusedLIFFunction", "fused_lif", "SpikingLinear", "spiking_linear", "numba_available",
+           "linear_lif", "linear_lif_applies"]
 
 
 # ====================================================================== fused LIF / ALIF
@@ -661,3 +662,314 @@ class SpikingLinear(nn.Module):
     def extra_repr(self) -> str:
         return (f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}, "
                 f"event_driven={self.event_driven}")
+
+
+# ====================================================================== fused linear + LIF
+#: Width (neurons) of the column tiles of the fused linear-LIF kernels: the tile's weight
+#: columns, [n_in, 128] float32 = 392 KiB for n_in = 784, stay in the per-core L2 cache while
+#: the tile's whole time loop runs, and threads take whole tiles (no shared accumulators).
+TILE = 128
+
+if _HAVE_NUMBA:
+
+    @njit(cache=True, nogil=True)
+    def _csr_build(x, indptr, idx, val):  # pragma: no cover - compiled
+        """One branch-free pass over x [R, n_in]: the column indices and values of the non-zero
+        entries of each row, row after row, into idx / val (capacity R * n_in, of which only
+        the first nnz are touched); indptr [R + 1] gets the row starts. Returns nnz."""
+        R = x.shape[0]
+        n_in = x.shape[1]
+        m = 0
+        indptr[0] = 0
+        for r in range(R):
+            for j in range(n_in):
+                xv = x[r, j]
+                idx[m] = j
+                val[m] = xv
+                m += xv != 0
+            indptr[r + 1] = m
+        return m
+
+    @njit(cache=True, nogil=True, fastmath=True)
+    def _linlif_fwd(indptr, idx, val, wt, bias, beta, v, thr, reset, H, S, c_lo, c_hi):
+        # pragma: no cover - compiled
+        """Forward of the neuron tiles c_lo <= c < c_hi. Tiled layout: wt [C, n_in, W] (Wᵀ's
+        columns of tile c), bias, beta [C, W], v [C, B, W] (updated in place), H, S
+        [C, T, B, W]. For each step t and row r: i = b + Σ_{active j} x[t, r, j] Wᵀ[j, tile]
+        (event-driven), then the LIF update of the tile."""
+        T = H.shape[1]
+        B = H.shape[2]
+        W = H.shape[3]
+        acc = np.empty(W, dtype=wt.dtype)
+        for c in range(c_lo, c_hi):
+            wtc = wt[c]
+            bc = bias[c]
+            betac = beta[c]
+            vc = v[c]
+            for t in range(T):
+                for r in range(B):
+                    row = t * B + r
+                    for q in range(W):
+                        acc[q] = bc[q]
+                    k = indptr[row]
+                    k1 = indptr[row + 1]
+                    while k + 4 <= k1:  # four weight rows per pass over the accumulator
+                        j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
+                        x0, x1, x2, x3 = val[k], val[k + 1], val[k + 2], val[k + 3]
+                        for q in range(W):
+                            acc[q] += (x0 * wtc[j0, q] + x1 * wtc[j1, q]
+                                       + x2 * wtc[j2, q] + x3 * wtc[j3, q])
+                        k += 4
+                    while k < k1:
+                        j = idx[k]
+                        xv = val[k]
+                        for q in range(W):
+                            acc[q] += xv * wtc[j, q]
+                        k += 1
+                    vr = vc[r]
+                    hr = H[c, t, r]
+                    sr = S[c, t, r]
+                    for q in range(W):
+                        u = betac[q] * vr[q] + acc[q]
+                        h = u - thr
+                        s = 1.0 if h >= 0 else 0.0
+                        hr[q] = h
+                        sr[q] = s
+                        if reset == 0:
+                            vr[q] = u - s * thr
+                        elif reset == 1:
+                            vr[q] = u * (1.0 - s)
+                        else:
+                            vr[q] = u
+
+    @njit(cache=True, nogil=True, fastmath=True)
+    def _linlif_bwd(indptr, idx, val, H, gS, v0, beta, thr, reset, detach, sg_kind, sg_scale,
+                    lam_v, dwt, db, g_beta, dI, store_dI, c_lo, c_hi):  # pragma: no cover
+        """Reverse-time adjoint of the neuron tiles c_lo <= c < c_hi (LIF equations of the
+        module docstring without synapse or adaptation), with the event-driven weight gradient
+        ∂L/∂Wᵀ[j, n] += x[t, r, j] di[t, r, n] over the active inputs of each row. Tiled layout
+        as in the forward: H, gS, dI [C, T, B, W]; v0, lam_v [C, B, W]; dwt [C, n_in, W]; db,
+        g_beta, beta [C, W]. lam_v enters as ∂L/∂v_T and leaves as ∂L/∂v_0; dwt, db, g_beta
+        accumulate; dI = ∂L/∂i_t is written only when store_dI."""
+        T = H.shape[1]
+        B = H.shape[2]
+        W = H.shape[3]
+        for c in range(c_lo, c_hi):
+            betac = beta[c]
+            gbc = g_beta[c]
+            dbc = db[c]
+            dwc = dwt[c]
+            for t in range(T - 1, -1, -1):
+                for r in range(B):
+                    hr = H[c, t, r]
+                    gr = gS[c, t, r]
+                    lr = lam_v[c, r]
+                    dr = dI[c, t, r] if store_dI else dI[0, 0, 0]
+                    if t > 0:
+                        hpr = H[c, t - 1, r]
+                    else:
+                        hpr = hr
+                    v0r = v0[c, r]
+                    for q in range(W):
+                        h = hr[q]
+                        s = 1.0 if h >= 0 else 0.0
+                        lv = lr[q]
+                        ds = gr[q]
+                        if not detach:
+                            if reset == 0:
+                                ds -= lv * thr
+                            elif reset == 1:
+                                ds -= lv * (h + thr)
+                        du = lv * (1.0 - s) if reset == 1 else lv
+                        du += ds * _sg_derivative(sg_kind, sg_scale, h)
+                        if t > 0:
+                            hp = hpr[q]
+                            up = hp + thr
+                            if reset == 0:
+                                vp = up - thr if hp >= 0 else up
+                            elif reset == 1:
+                                vp = 0.0 if hp >= 0 else up
+                            else:
+                                vp = up
+                        else:
+                            vp = v0r[q]
+                        gbc[q] += du * vp
+                        lr[q] = betac[q] * du
+                        dbc[q] += du
+                        dr[q] = du
+                    row = t * B + r
+                    for k in range(indptr[row], indptr[row + 1]):
+                        j = idx[k]
+                        xv = val[k]
+                        for q in range(W):
+                            dwc[j, q] += xv * dr[q]
+
+
+class _CSR:
+    """Row-compressed non-zeros of a [R, n_in] array (NumPy), built with the Numba kernels."""
+
+    __slots__ = ("indptr", "idx", "val")
+
+    def __init__(self, xn: np.ndarray):
+        R, n_in = xn.shape
+        self.indptr = np.empty(R + 1, dtype=np.int64)
+        # capacity R * n_in is reserved but only the first nnz entries are written (touched)
+        idx = np.empty(R * n_in + 1, dtype=np.int32)
+        val = np.empty(R * n_in + 1, dtype=xn.dtype)
+        nnz = _csr_build(xn, self.indptr, idx, val)
+        self.idx = idx[:nnz].copy()
+        self.val = val[:nnz].copy()
+
+
+def _tile_width(n: int) -> int:
+    """Tile width for a layer of n neurons: TILE, or n rounded up to a multiple of 8 if smaller."""
+    return min(TILE, -(-n // 8) * 8)
+
+
+def _to_tiles(a: Tensor, W: int) -> np.ndarray:
+    """[..., N] -> contiguous NumPy [C, ..., W] (zero-padded to C*W neurons)."""
+    N = a.shape[-1]
+    C = -(-N // W)
+    if C * W != N:
+        a = nn.functional.pad(a, (0, C * W - N))
+    a = a.reshape(*a.shape[:-1], C, W)
+    return a.movedim(-2, 0).contiguous().numpy()
+
+
+def _from_tiles(a: np.ndarray, N: int) -> Tensor:
+    """NumPy [C, ..., W] -> tensor [..., N] (drops the padding)."""
+    t = torch.from_numpy(a).movedim(0, -2)
+    t = t.reshape(*t.shape[:-2], -1)
+    return t[..., :N].contiguous()
+
+
+class _LinearLIFFunction(torch.autograd.Function):
+    """``apply(x, weight, bias, beta, v0, cfg) -> (spikes [T, B, N], v_T)``: y_t = x_t Wᵀ + b
+    feeding a LIF layer without synapse, in one pass over neuron tiles (see
+    :func:`linear_lif`). Saves the input's non-zeros (CSR), H = u - θ (tiled) and v0."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, beta, v0, cfg):
+        T, B, n_in = x.shape
+        N = weight.shape[0]
+        W = _tile_width(N)
+        C = -(-N // W)
+        xn = x.detach().reshape(T * B, n_in).contiguous().numpy()
+        csr = _CSR(xn)
+        w = weight.detach()
+        wt = _to_tiles(w.t(), W)  # [C, n_in, W]
+        b = bias.detach() if bias is not None else torch.zeros(N, dtype=x.dtype)
+        bt = _to_tiles(b, W)
+        betat = _to_tiles(beta.detach().to(x.dtype).expand(N), W)
+        v = _to_tiles(v0.detach().to(x.dtype), W).copy()  # updated in place: never v0's memory
+        H = np.empty((C, T, B, W), dtype=xn.dtype)
+        S = np.empty((C, T, B, W), dtype=xn.dtype)
+        _parallel_rows(_linlif_fwd, C, lambda c: (
+            csr.indptr, csr.idx, csr.val, wt, bt, betat, v, cfg.threshold,
+            _RESET_CODE[cfg.reset], H, S))
+        ctx.cfg = cfg
+        ctx.csr = csr  # NumPy arrays (indices and values of x), not tensors
+        ctx.n_in = n_in
+        ctx.save_for_backward(torch.from_numpy(H), weight, bias, beta, v0)
+        return _from_tiles(S, N), _from_tiles(v, N)
+
+    @staticmethod
+    def backward(ctx, gS, gv):
+        cfg, csr = ctx.cfg, ctx.csr
+        Ht, weight, bias, beta, v0 = ctx.saved_tensors
+        C, T, B, W = Ht.shape
+        N = weight.shape[0]
+        H = Ht.numpy()
+        dt = H.dtype
+        need = ctx.needs_input_grad
+        gSn = _to_tiles(gS.detach(), W) if gS is not None else np.zeros((C, T, B, W), dtype=dt)
+        # updated in place: a copy, never the memory of the incoming gradient
+        lam_v = _to_tiles(gv.detach(), W).copy() if gv is not None else np.zeros((C, B, W), dtype=dt)
+        dwt = np.zeros((C, ctx.n_in, W), dtype=dt)
+        db = np.zeros((C, W), dtype=dt)
+        g_beta = np.zeros((C, W), dtype=dt)
+        store = bool(need[0])
+        dI = np.empty((C, T, B, W), dtype=dt) if store else np.zeros((1, 1, 1, W), dtype=dt)
+        _parallel_rows(_linlif_bwd, C, lambda c: (
+            csr.indptr, csr.idx, csr.val, H, gSn, _to_tiles(v0.detach(), W),
+            _to_tiles(beta.detach().to(Ht.dtype).expand(N), W), cfg.threshold,
+            _RESET_CODE[cfg.reset], cfg.detach, _surrogate_code(cfg.surrogate),
+            float(cfg.surrogate.scale), lam_v, dwt, db, g_beta, dI, store))
+        g_x = _from_tiles(dI, N) @ weight if store else None
+        g_w = _from_tiles(dwt, N).t() if need[1] else None
+        g_b = _from_tiles(db, N) if bias is not None and need[2] else None
+        g_beta_t = None
+        if need[3]:
+            g = _from_tiles(g_beta, N)
+            g_beta_t = g.sum().reshape(()) if beta.dim() == 0 else g
+        g_v0 = _from_tiles(lam_v, N) if need[4] else None
+        return g_x, g_w, g_b, g_beta_t, g_v0, None
+
+
+def linear_lif_applies(x: Tensor, weight: Tensor, params) -> bool:
+    """Whether :func:`linear_lif` runs its fused event-driven kernel for these arguments (CPU,
+    float32/float64, Numba, a LIF without synapse and a built-in surrogate); otherwise it
+    composes :func:`spiking_linear` and the fused LIF layer, with the same result."""
+    return (_HAVE_NUMBA and x.device.type == "cpu" and weight.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.float64) and x.dtype == weight.dtype
+            and params.alpha is None and _surrogate_code(params.surrogate) >= 0)
+
+
+def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=None):
+    """Linear layer feeding a LIF layer, fused: for x [T, B, n_in] (binary or sparse input),
+    W [N, n_in], b [N] and LIF ``params`` (:class:`~neurocircuits.neurons.lif.LIFParams`,
+    without synaptic current)::
+
+        i_t = x_t Wᵀ + b,   u_t = β v_{t-1} + i_t,   s_t = H(u_t - θ),   v_t = reset(u_t, s_t)
+
+    returns ``(spikes [T, B, N], LIFState(v_T))``; ``state`` (a LIFState, default rest) sets
+    v_0. The same numbers as ``lif_sequence(spiking_linear(x, W, b), state, params)`` up to
+    floating-point summation order, and the same gradients (w.r.t. x, W, b, β and v_0).
+
+    On CPU (Numba) the kernel works on tiles of :data:`TILE` neurons: for each step it adds the
+    weight columns of the active inputs only (as :func:`spiking_linear`) straight into the
+    membrane update, without materialising the [T, B, N] input current; the backward pass
+    runs the LIF adjoint (module docstring) and accumulates ∂L/∂W = Σ_t di_tᵀ x_t over the
+    active inputs only, again without a [T, B, N] current gradient (unless x requires grad:
+    then ∂L/∂x = di W, one dense product). Memory kept for backward: H = u - θ [T, B, N] and the
+    indices and values of the non-zero inputs (CSR), ~p of x's size at spike probability p.
+
+    Reference: event-driven sparse products in spiking networks, Perez-Nieves & Goodman 2021
+    (NeurIPS, arXiv:2105.08810); surrogate-gradient BPTT, Neftci, Mostafa & Zenke 2019
+    (arXiv:1901.09948)."""
+    from neurocircuits.neurons.lif import LIFParams, LIFState, _check_common, _check_state_tensor, lif_sequence
+
+    check_tensor("x", x, ndim=3, dtype_kind="float", finite=False)
+    check_finite("x", x)
+    check_tensor("weight", weight, ndim=2, dtype_kind="float", finite=False)
+    check_finite("weight", weight)
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x must end in n_in = {weight.shape[1]} features, got shape {tuple(x.shape)}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"x has dtype {x.dtype} but weight has {weight.dtype}")
+    if bias is not None:
+        check_tensor("bias", bias, ndim=1, dtype_kind="float")
+        if bias.shape[0] != weight.shape[0]:
+            raise ValueError(f"bias must have shape [{weight.shape[0]}], got {tuple(bias.shape)}")
+    if not isinstance(params, LIFParams):
+        raise TypeError(f"params must be a LIFParams, got {type(params).__name__}")
+    if params.alpha is not None:
+        raise ValueError("linear_lif supports LIF layers without synaptic current (alpha=None), "
+                         f"got alpha={params.alpha!r}")
+    T, B, _ = x.shape
+    N = weight.shape[0]
+    if T == 0:
+        raise ValueError(f"x must have T > 0 time steps, got shape {tuple(x.shape)}")
+    if state is None:
+        state = LIFState(torch.zeros(B, N, dtype=x.dtype, device=x.device))
+    if not linear_lif_applies(x, weight, params) or x.numel() == 0:
+        return lif_sequence(spiking_linear(x, weight, bias), state, params, fused=True)
+    _check_common(params, N)
+    if not isinstance(state, LIFState):
+        raise TypeError(f"state must be a LIFState, got {type(state).__name__}")
+    _check_state_tensor("v", state.v, (B, N), x.dtype)
+    cfg = _Config(params.threshold, 0.0, params.reset, params.detach_reset, params.surrogate,
+                  False, False, False, "numba")
+    beta = _as_tensor(params.beta, x)
+    S, v = _LinearLIFFunction.apply(x, weight, bias, beta, state.v, cfg)
+    return S, LIFState(v, None, S[-1])

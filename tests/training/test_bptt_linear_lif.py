@@ -1,0 +1,135 @@
+"""Fused event-driven linear + LIF layer (training.bptt.linear_lif) against plain autograd."""
+
+import itertools
+
+import pytest
+import torch
+
+from neurocircuits.neurons.lif import LIFParams, LIFState, lif_sequence
+from neurocircuits.surrogate import ATan, FastSigmoid, Gaussian, Sigmoid, Surrogate, Triangle
+from neurocircuits.training import bptt
+from neurocircuits.training.bptt import linear_lif, linear_lif_applies, spiking_linear
+
+pytestmark = pytest.mark.skipif(not bptt.numba_available(), reason="needs numba")
+
+F64 = dict(dtype=torch.float64)
+
+
+def _problem(seed, T=6, B=3, n_in=40, N=24, p=0.25, values=False):
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(T, B, n_in, generator=g, **F64) < p).double()
+    if values:  # sparse but not binary
+        x = x * (torch.rand(T, B, n_in, generator=g, **F64) * 2 + 0.5)
+    W = torch.randn(N, n_in, generator=g, **F64) * 0.6
+    b = torch.randn(N, generator=g, **F64) * 0.2
+    v0 = torch.rand(B, N, generator=g, **F64) * 0.5
+    log_tau = torch.rand(N, generator=g, **F64) + 1.5
+    w_out = torch.randn(T, B, N, generator=g, **F64)
+    return x, W, b, v0, log_tau, w_out
+
+
+def _grads(fused, x, W, b, v0, log_tau, w_out, sg, reset, detach):
+    leaves = [t.clone().requires_grad_() for t in (x, W, b, v0, log_tau)]
+    xl, Wl, bl, v0l, lt = leaves
+    p = LIFParams(torch.exp(-1.0 / torch.exp(lt)), None, 1.0, reset, detach, sg)
+    if fused:
+        S, st = linear_lif(xl, Wl, bl, p, LIFState(v0l))
+    else:
+        S, st = lif_sequence(torch.nn.functional.linear(xl, Wl, bl), LIFState(v0l), p)
+    loss = (S * w_out).sum() + (st.v ** 2).sum()
+    return S.detach(), torch.autograd.grad(loss, leaves)
+
+
+@pytest.mark.parametrize("N", [24, 200])  # one tile; two tiles with zero padding (200 -> 256)
+def test_gradients_match_autograd_every_surrogate_and_reset(N):
+    sgs = [FastSigmoid(), ATan(), Triangle(), Sigmoid(), Gaussian()]
+    worst, spikes = 0.0, 0
+    for k, (sg, reset, detach) in enumerate(itertools.product(sgs, ("subtract", "zero", "none"),
+                                                              (False, True))):
+        prob = _problem(k, N=N, values=(k % 2 == 1))
+        S0, g0 = _grads(False, *prob, sg, reset, detach)
+        S1, g1 = _grads(True, *prob, sg, reset, detach)
+        assert torch.equal(S0, S1)
+        spikes += int(S1.sum())
+        for a, c in zip(g0, g1):
+            worst = max(worst, float((a - c).norm() / a.norm().clamp_min(1e-300)))
+    assert spikes > 0
+    assert worst < 1e-6, worst
+
+
+def test_float32_matches_separate_layers_and_leaves_inputs_alone():
+    g = torch.Generator().manual_seed(3)
+    x = torch.bernoulli(torch.full((8, 5, 60), 0.1), generator=g)
+    W = (torch.randn(150, 60, generator=g) * 0.8).requires_grad_()
+    b = torch.zeros(150, requires_grad=True)
+    v0 = torch.rand(5, 150, generator=g)
+    v0_copy = v0.clone()
+    p = LIFParams(0.9)
+    S1, st1 = linear_lif(x, W, b, p, LIFState(v0))
+    S0, st0 = lif_sequence(spiking_linear(x, W, b), LIFState(v0), p, fused=True)
+    assert torch.equal(v0, v0_copy)  # the initial state is not updated in place
+    assert (S1 != S0).float().mean() < 1e-3  # summation order may flip a spike at threshold
+    torch.testing.assert_close(st1.v, st0.v, rtol=1e-4, atol=1e-4)
+    gv = torch.randn(5, 150, generator=g)
+    gv_copy = gv.clone()
+    gw1 = torch.autograd.grad((S1.sum(0) ** 2).sum() + (st1.v * gv).sum(), W)[0]
+    gw0 = torch.autograd.grad((S0.sum(0) ** 2).sum() + (st0.v * gv).sum(), W)[0]
+    assert torch.equal(gv, gv_copy)
+    assert float((gw1 - gw0).norm() / gw0.norm()) < 1e-4
+
+
+def test_same_numbers_on_one_and_two_threads():
+    x, W, b, v0, _, w_out = _problem(5, N=300)
+    x, W, b, v0, w_out = (t.float() for t in (x, W, b, v0, w_out))
+    W.requires_grad_()
+    out = []
+    old = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            S, _ = linear_lif(x, W, b, LIFParams(0.9), LIFState(v0))
+            out.append((S, torch.autograd.grad((S * w_out).sum(), W)[0]))
+    finally:
+        torch.set_num_threads(old)
+    assert torch.equal(out[0][0], out[1][0]) and torch.equal(out[0][1], out[1][1])
+
+
+class _Cubic(Surrogate):
+    def derivative(self, h):
+        return 1.0 / (1.0 + self.scale * h * h)
+
+
+def test_fallback_for_other_surrogates_gives_the_same_result():
+    x, W, b, v0, _, w_out = _problem(7)
+    p = LIFParams(0.9, None, 1.0, "subtract", False, _Cubic(2.0))
+    assert not linear_lif_applies(x, W, p)
+    assert linear_lif_applies(x, W, p._replace(surrogate=FastSigmoid()))
+    S, st = linear_lif(x, W, b, p, LIFState(v0))
+    S0, st0 = lif_sequence(torch.nn.functional.linear(x, W, b), LIFState(v0), p)
+    assert torch.equal(S, S0)
+    torch.testing.assert_close(st.v, st0.v)
+
+
+def test_bad_input_is_rejected_with_clear_messages():
+    x = torch.zeros(4, 2, 10)
+    W = torch.zeros(6, 10)
+    with pytest.raises(ValueError, match="n_in = 10"):
+        linear_lif(torch.zeros(4, 2, 9), W, None, LIFParams(0.9))
+    with pytest.raises(TypeError, match="dtype"):
+        linear_lif(x.double(), W, None, LIFParams(0.9))
+    with pytest.raises(ValueError, match="alpha"):
+        linear_lif(x, W, None, LIFParams(0.9, 0.8))
+    with pytest.raises(TypeError, match="LIFParams"):
+        linear_lif(x, W, None, (0.9,))
+    with pytest.raises(ValueError, match="bias"):
+        linear_lif(x, W, torch.zeros(5), LIFParams(0.9))
+    with pytest.raises(ValueError, match="state.v"):
+        linear_lif(x, W, None, LIFParams(0.9), LIFState(torch.zeros(3, 6)))
+    with pytest.raises(ValueError, match="T > 0"):
+        linear_lif(torch.zeros(0, 2, 10), W, None, LIFParams(0.9))
+    with pytest.raises(ValueError):
+        linear_lif(x, W, None, LIFParams(1.5))  # beta outside (0, 1)
+    bad = x.clone()
+    bad[1, 0, 3] = float("nan")
+    with pytest.raises(ValueError):
+        linear_lif(bad, W, None, LIFParams(0.9))
