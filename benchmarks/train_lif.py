@@ -4,7 +4,8 @@
 Configurations, each in a fresh process pinned to ``--threads`` CPUs (so that its peak RSS is its
 own), repeated ``--reps`` times in interleaved order:
 
-  ours-fused        event-driven SpikingLinear layers + fused multi-step LIF (the default path)
+  ours-fused        fused event-driven linear + LIF layers (linear_lif, the default path)
+  ours-split        event-driven SpikingLinear layers, then the fused multi-step LIF
   ours-fused-dense  dense nn.Linear products + fused multi-step LIF
   ours-plain        dense products + plain autograd through the LIF step function
   roofline          the same dense matrix products alone (x W1ᵀ, h W2ᵀ, ∂W1, ∂W2, ∂h)
@@ -51,7 +52,7 @@ def main(argv=None) -> int:
 
     from neurocircuits.experiments.spiking_framework import PEERS, measure_isolated, peer_available
 
-    libs = ["ours-fused", "ours-fused-dense", "ours-plain", "roofline"]
+    libs = ["ours-fused", "ours-split", "ours-fused-dense", "ours-plain", "roofline"]
     skipped = {}
     for lib in PEERS:
         ok, why = peer_available(lib)
@@ -66,6 +67,7 @@ def main(argv=None) -> int:
     work = dict(T=args.T, batch=args.batch, inputs=784, hidden=args.hidden, outputs=10,
                 warmup=args.warmup, steps=args.steps)
     runs = {lib: [] for lib in libs}
+    load_start = os.getloadavg()[0]
     for rep in range(args.reps):
         for lib in libs:
             r = measure_isolated(lib, threads=args.threads, **work, seed=rep)
@@ -96,7 +98,8 @@ def main(argv=None) -> int:
                                          gain=4.0, threads=args.threads),
         date_utc=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         machine=dict(platform=platform.platform(), processor=platform.processor(),
-                     cpus=os.cpu_count(), loadavg_1m_at_end=os.getloadavg()[0],
+                     cpus=os.cpu_count(), loadavg_1m_at_start=load_start,
+                     loadavg_1m_at_end=os.getloadavg()[0],
                      python=platform.python_version(), torch=torch.__version__),
         memory_method="peak RSS = ru_maxrss of a fresh process per configuration (MiB); "
                       "saved_for_backward = storages seen by autograd saved-tensor hooks",

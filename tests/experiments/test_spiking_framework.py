@@ -71,3 +71,23 @@ def test_teacher_task_and_model_are_seeded():
     m1 = LIFMLP(10, 6, 5, generator=torch.Generator().manual_seed(1))
     m2 = LIFMLP(10, 6, 5, generator=torch.Generator().manual_seed(1))
     assert torch.equal(m1(x), m2(x))
+
+
+def test_fused_linear_model_matches_split_model():
+    # ours-fused (linear + LIF fused per layer) and ours-split compute the same network
+    m1 = LIFMLP(30, 140, 5, generator=torch.Generator().manual_seed(4)).double()
+    m2 = LIFMLP(30, 140, 5, generator=torch.Generator().manual_seed(4), fuse_linear=False).double()
+    assert m1.fuse_linear and not m2.fuse_linear
+    with torch.no_grad():
+        for m in (m1, m2):
+            m.fc1.weight.mul_(4.0)
+    x, _ = make_batch(7, 4, 30, 5, p=0.2, seed=5)
+    x = x.double()
+    o1, o2 = m1(x), m2(x)
+    assert torch.equal(o1, o2) and torch.equal(m1.last_hidden, m2.last_hidden)
+    assert m1.last_hidden.mean() > 0.02
+    w = torch.randn(o1.shape, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    (o1 * w).sum().backward()
+    (o2 * w).sum().backward()
+    for (n, p1), p2 in zip(m1.named_parameters(), m2.parameters()):
+        assert float((p1.grad - p2.grad).norm()) <= 1e-9 * float(p2.grad.norm()) + 1e-300, n
