@@ -82,7 +82,11 @@ def run(scale: str, seed: int, out) -> Result:
         model, curve = train_arm(**cfg, T=T, K=K, hidden=hidden, batch=batch, iterations=iterations,
                                  seed=seed, lr=lr, desc=name)
         mse, rate = test_mse(model, T, n_test, seed + 10_000)
-        results[name] = {"test_mse": mse, "spikes_per_neuron_step": rate}
+        w = max(1, iterations // 30)
+        smooth = np.convolve(curve, np.ones(w) / w, mode="valid")
+        results[name] = {"test_mse": mse, "spikes_per_neuron_step": rate,
+                         "train_mse_final": float(smooth[-1]), "train_mse_best": float(smooth.min()),
+                         "train_mse_best_at": int(smooth.argmin()) + w}
         curves[name] = curve
     fptt, tbptt, lif = (results[n]["test_mse"] for n in arms)
 
@@ -121,5 +125,8 @@ def run(scale: str, seed: int, out) -> Result:
                "FPTT uses the gradient at the current weights in the running-average update "
                "(see neurocircuits.training.fptt). Truncated BPTT sees the label at every chunk end "
                "too, so it can learn a running-sum strategy within its window; the comparison "
-               "measures what FPTT's regulariser adds on top of that."),
+               "measures what FPTT's regulariser adds on top of that. Training curves are "
+               "smoothed over iterations/30 batches; train_mse_best is the lowest point of that "
+               "curve (a truncated-BPTT run that learns and then diverges shows a low best and a "
+               "high final value)."),
     )
