@@ -36,6 +36,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -134,7 +135,8 @@ class Ours:
         return dict(N=b.N, n_synapses=int(b.indptr[-1]), build_s=self.build_s, compile_s=self.compile_s,
                     run_s=run_s, cpu_s=cpu_s, total_s=self.build_s + self.compile_s + run_s,
                     total_spikes=total, mean_rate_hz=total / b.N / (T_ms * 1e-3), syn_events=events,
-                    syn_events_per_s=events / run_s, ns_per_neuron_step=cpu_s / (b.N * n_steps) * 1e9)
+                    syn_events_per_s=events / run_s, cpu_share=cpu_s / run_s if run_s > 0 else float("nan"),
+                    ns_per_neuron_step=cpu_s / (b.N * n_steps) * 1e9)
 
 
 def time_ours(build, P, scale: float, seed: int, reps: int, T_ms: float | None = None) -> dict:
@@ -147,7 +149,7 @@ def time_ours(build, P, scale: float, seed: int, reps: int, T_ms: float | None =
 def summarise(runs: list[dict]) -> dict:
     """Median of the timing fields over repetitions; the other fields of the last run."""
     out = dict(runs[-1])
-    for k in ("run_s", "cpu_s", "total_s", "build_s", "compile_s"):
+    for k in ("run_s", "cpu_s", "total_s", "build_s", "compile_s", "cpu_share"):
         if k in out and out[k] is not None:
             out[k + "_all"] = [r[k] for r in runs]
             out[k] = median(out[k + "_all"])
@@ -179,6 +181,7 @@ def run_peer(python: str, harness: Path, script: str, engine: str, T_ms: float, 
     """One fresh peer process on one pinned core; returns its RESULT JSON."""
     cmd = [python, str(harness / script), "--engine", engine, "--threads", "1", "--seed", str(seed),
            "--T", repr(float(T_ms)), "--scale", repr(float(scale))]
+    ru0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=str(harness))
     except subprocess.TimeoutExpired:
@@ -187,7 +190,12 @@ def run_peer(python: str, harness: Path, script: str, engine: str, T_ms: float, 
         raise PeerFailed(f"cannot start {python!r}: {e}") from None
     for line in p.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            r = json.loads(line[len("RESULT "):])
+            ru1, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter() - w0
+            cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+            # share of the core the process got over its whole life (imports included)
+            r["proc_cpu_s"], r["proc_wall_s"], r["cpu_share"] = cpu, wall, cpu / wall if wall > 0 else float("nan")
+            return r
     tail = (p.stderr.strip().splitlines() or p.stdout.strip().splitlines() or ["no output"])[-1]
     raise PeerFailed(f"exit {p.returncode}: {tail[:300]}")
 
@@ -235,7 +243,7 @@ class Peers:
 
 
 PEER_KEYS = ("N", "n_synapses", "build_s", "compile_s", "run_s", "total_s", "total_spikes", "mean_rate_hz",
-             "syn_events", "version", "notes", "peak_rss_mb", "loadavg_1m")
+             "syn_events", "version", "notes", "peak_rss_mb", "loadavg_1m", "cpu_share")
 
 
 def compare(ours: dict, peers: dict) -> dict:
@@ -288,7 +296,8 @@ def check_peer_args(ap, args) -> None:
 def fmt_row(name: str, r: dict) -> str:
     return (f"  {name:<16} run {r['run_s']:8.3f} s  total {r['total_s']:8.2f} s  "
             f"(build {r['build_s']:.2f}, compile {r['compile_s']:.2f})  spikes {r['total_spikes']:>10d}  "
-            f"rate {r['mean_rate_hz']:6.2f} Hz  {r['syn_events_per_s']:.3g} events/s")
+            f"rate {r['mean_rate_hz']:6.2f} Hz  {r['syn_events_per_s']:.3g} events/s  "
+            f"core share {r.get('cpu_share') or float('nan'):.2f}")
 
 
 def timed_comparison(build, script, P, args, T_list, peers: Peers) -> list[dict]:
