@@ -19,7 +19,10 @@ one step = one time bin):
 
 The decay factors relate to time constants by ``alpha = exp(-dt / tau_m)``. With
 ``learn_tau=False`` the gates are replaced by fixed decays (``tau_m_steps``, ``tau_adp_steps``)
-and ``beta = 0``, which is a plain LIF neuron: the control the paper compares against. The gates
+and ``beta = 0``, which is a plain LIF neuron: the control the paper compares against.
+``tau_m_steps`` / ``tau_adp_steps`` take one value for all neurons or a pair ``(lo, hi)``: per-neuron
+time constants drawn log-uniformly in [lo, hi] steps (seeded), used as the gates' initial decays
+(``sigmoid(b) = exp(-1/tau)``) or as the fixed decays. The gates
 here read the synaptic drive ``I_t`` rather than the raw input, which keeps their parameter count
 independent of the input width (our choice).
 """
