@@ -4,7 +4,10 @@
    on the delayed-recall input shape of the ``elm-neuron`` reproduction (T = 500, batch 64).
 2. k-tree neuron (k = 16, 64 inputs) vs a dense one-hidden-layer MLP of equal parameters, and vs
    the same tree written as dense masked (block-diagonal) matrices.
-3. EGRU backward time at about 10 %, 30 % and 100 % activity, dense vs event-driven recurrence.
+3. EGRU backward time at about 10 %, 30 % and 100 % activity: dense autograd vs the activity-sparse
+   backward (``EGRU(..., sparse_backward=True)``), T = 50, H = 1024, batch 1 and 8.
+
+``--only egru`` (or elm, ktree) runs one part and merges it into the existing results file.
 
 Times are medians of repeated runs of the process's CPU time (one thread), measured in the same
 process; compare the ratios, not absolute times (shared, noisy machines). Writes benchmarks/results/neurons_expressive.json.
@@ -25,7 +28,7 @@ import torch.nn.functional as F
 
 from neurocircuits.models import MLP, RecurrentClassifier, count_parameters, lstm_param_count, match_hidden, mlp_param_count
 from neurocircuits.neurons.dendritic_tree import KTree, ktree_param_count
-from neurocircuits.neurons.egru import EGRU
+from neurocircuits.neurons.egru import EGRU, SparseEGRUFunction
 from neurocircuits.neurons.elm import ELM
 
 
@@ -113,76 +116,90 @@ def _set_activity(model: EGRU, x: torch.Tensor, target: float) -> float:
 
 
 def bench_egru(repeats: int) -> list[dict]:
+    """Backward time of the dense autograd graph vs the activity-sparse SparseEGRUFunction."""
     rows = []
-    T, B, n_in, H = 50, 4, 64, 512
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(T, B, n_in, generator=g)
-    for width in (1.0, 0.05):
-        for target in (0.1, 0.3, 1.0):
-            model = EGRU(n_in, H, seed=0, width=width)
-            with torch.no_grad():
-                model.W.mul_(3.0)
-            act = _set_activity(model, x, target)
+    T, n_in, H = 50, 64, 1024
+    for B, width, target in [(B, w, a) for B in (1, 8) for w in (1.0, 0.05) for a in (0.1, 0.3, 1.0)]:
+        x = torch.randn(T, B, n_in, generator=torch.Generator().manual_seed(0))
+        model = EGRU(n_in, H, seed=0, width=width)
+        with torch.no_grad():
+            model.W.mul_(3.0)
+        act = _set_activity(model, x, target)
 
-            def fwd_bwd(event_driven):
-                def f():
-                    model.zero_grad()
-                    y, e, c = model(x, event_driven=event_driven)
-                    loss = y.pow(2).sum()
-                    f.t0 = time.process_time()
-                    loss.backward()
-                    f.bwd = time.process_time() - f.t0
-                return f
+        def fwd_bwd(sparse):
+            def f():
+                model.zero_grad()
+                y, e, c = model(x, sparse_backward=sparse)
+                loss = y.pow(2).sum()
+                f.t0 = time.process_time()
+                loss.backward()
+                f.bwd = time.process_time() - f.t0
+            return f
 
-            out = {}
-            for mode in (False, True):
-                f = fwd_bwd(mode)
-                bwds = []
+        out = {}
+        for mode in (False, True):
+            f = fwd_bwd(mode)
+            bwds = []
+            f()
+            for _ in range(repeats):
                 f()
-                for _ in range(repeats):
-                    f()
-                    bwds.append(f.bwd)
-                out[mode] = statistics.median(bwds)
-            with torch.no_grad():
-                _, e, c = model(x)
-                near = ((c - model.theta).abs() < width) | (e > 0)
-                union = near.any(1).float().mean()  # columns kept per step (union over batch)
-            rows.append(dict(pseudo_width=width, target_activity=target, activity=act,
-                             backward_columns_fraction=float(union),
-                             dense_backward_ms=1e3 * out[False],
-                             event_backward_ms=1e3 * out[True],
-                             event_over_dense=out[True] / out[False]))
+                bwds.append(f.bwd)
+            out[mode] = statistics.median(bwds)
+        rows.append(dict(batch=B, hidden=H, T=T, pseudo_width=width, target_activity=target,
+                         activity=act,
+                         backward_columns_fraction=SparseEGRUFunction.last_backward_columns / (T * H),
+                         weight_grad_columns_fraction=(
+                             SparseEGRUFunction.last_backward_event_columns / (T * H)),
+                         dense_backward_ms=1e3 * out[False],
+                         sparse_backward_ms=1e3 * out[True],
+                         sparse_over_dense=out[True] / out[False]))
     return rows
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=["elm", "ktree", "egru"], default=None,
+                    help="run one part and merge it into the existing results file")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args(argv)
+    if args.repeats < 1:
+        ap.error(f"--repeats must be >= 1, got {args.repeats}")
     torch.set_num_threads(1)
-    repeats = 5
-    res = {
+    repeats = args.repeats
+    out = Path(__file__).resolve().parent / "results"
+    path = out / "neurons_expressive.json"
+    res = json.loads(path.read_text()) if args.only and path.exists() else {}
+    stamp = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "torch": torch.__version__, "threads": 1,
-        "elm_vs_lstm": bench_elm(repeats),
-        "ktree_vs_mlp": bench_ktree(repeats),
-        "egru_backward": bench_egru(repeats),
     }
+    parts = {"elm": ("elm_vs_lstm", bench_elm), "ktree": ("ktree_vs_mlp", bench_ktree),
+             "egru": ("egru_backward", bench_egru)}
+    for name, (key, fn) in parts.items():
+        if args.only in (None, name):
+            res[key] = fn(repeats)
+            res[key + "_run"] = stamp
+    res.update(stamp if args.only is None else {})
     print("ELM vs equal-parameter LSTM, forward+backward, T=500, batch 64")
-    for r in res["elm_vs_lstm"]:
+    for r in res.get("elm_vs_lstm", []) if args.only in (None, "elm") else []:
         print(f"  d_m={r['d_m']:3d}  ELM {r['elm_params']} params {r['elm_ms']:.1f} ms | LSTM h={r['lstm_hidden']} "
               f"{r['lstm_params']} params {r['lstm_ms']:.1f} ms | ELM/LSTM time {r['elm_over_lstm_time']:.2f}")
     print("k-tree vs equal-parameter MLP, forward+backward, batch 4096")
-    for r in res["ktree_vs_mlp"]:
+    for r in res.get("ktree_vs_mlp", []) if args.only in (None, "ktree") else []:
         print(f"  k={r['k']:2d}  tree {r['tree_ms']:.2f} ms | MLP h={r['mlp_hidden']} {r['mlp_ms']:.2f} ms | "
               f"dense masked {r['dense_masked_ms']:.2f} ms | tree/MLP {r['tree_over_mlp_time']:.2f} | "
               f"masked/tree {r['masked_over_tree_time']:.2f}")
-    print("EGRU backward (T=50, batch 4, H=512)")
-    for r in res["egru_backward"]:
-        print(f"  eps={r['pseudo_width']:<5} activity {r['activity']:.2f} (columns kept {r['backward_columns_fraction']:.2f}) "
-              f"dense {r['dense_backward_ms']:.1f} ms | event-driven {r['event_backward_ms']:.1f} ms | "
-              f"ratio {r['event_over_dense']:.2f}")
-    out = Path(__file__).resolve().parent / "results"
+    print("EGRU backward (T=50, H=1024): dense autograd vs activity-sparse")
+    for r in res.get("egru_backward", []) if args.only in (None, "egru") else []:
+        print(f"  B={r['batch']} eps={r['pseudo_width']:<5} activity {r['activity']:.2f} (columns kept "
+              f"{r['backward_columns_fraction']:.2f}, weight-gradient columns "
+              f"{r['weight_grad_columns_fraction']:.2f}) dense {r['dense_backward_ms']:.1f} ms | "
+              f"sparse {r['sparse_backward_ms']:.1f} ms | ratio {r['sparse_over_dense']:.2f}")
     out.mkdir(exist_ok=True)
-    (out / "neurons_expressive.json").write_text(json.dumps(res, indent=1))
+    path.write_text(json.dumps(res, indent=1))
     return 0
 
 

@@ -24,3 +24,14 @@ def test_egru_quick(tmp_path):
     # One bias per gate plus 64 thresholds vs PyTorch GRU's two biases per gate: 128 fewer.
     assert m["egru_params"] == m["gru_params"] - 128
     assert len(r.claims) == 2
+
+
+def test_egru_gap_from_counts():
+    # The accuracy gap is computed from whole numbers of test digits, so it is exact.
+    from neurocircuits.experiments.egru import _train
+
+    rows = [_train((kind, 7, 1, 0.02, 3e-3)) for kind in ("egru", "gru")]
+    for r in rows:
+        assert r["n_test"] == 540 and 0 <= r["n_correct"] <= 540
+        assert r["accuracy"] == r["n_correct"] / r["n_test"]
+        assert 0.0 <= r["train_accuracy"] <= 1.0
