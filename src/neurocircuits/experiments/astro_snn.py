@@ -190,15 +190,22 @@ def train_retention(kind: str, cfg: dict, seed: int) -> dict:
     return dict(kind=kind, accuracy=acc, loss_curve=curve, params=count_parameters(model))
 
 
+def _run_job(args) -> dict:
+    """Worker entry: ``((task, kind, seed), cfg)`` with task "lm" or "ret"."""
+    (task, kind, seed), cfg = args
+    torch.set_num_threads(1)
+    return (train_lm if task == "lm" else train_retention)(kind, cfg, seed)
+
+
 CONFIGS = {
     "quick": dict(hidden=48, group=4, tau_mem_ms=20.0, tau_astro_ms=200.0, k_thr=1.0,
                   seq_len=32, batch=16, iters=120, lr=1e-2, clip=1.0, eval_every=40,
                   ret_hidden=32, delays=[2, 6, 12], ret_batch=32, ret_iters=40, ret_lr=1e-2,
-                  ret_test=200, ret_seeds=1, ret_lead=4),
+                  ret_test=200, ret_seeds=1, ret_lead=4, workers=1),
     "full": dict(hidden=128, group=4, tau_mem_ms=20.0, tau_astro_ms=200.0, k_thr=1.0,
                  seq_len=64, batch=32, iters=3000, lr=3e-3, clip=1.0, eval_every=150,
                  ret_hidden=64, delays=[5, 10, 20, 40, 80], ret_batch=64, ret_iters=1000,
-                 ret_lr=3e-3, ret_test=1000, ret_seeds=2, ret_lead=10),
+                 ret_lr=3e-3, ret_test=1000, ret_seeds=2, ret_lead=10, workers=2),
 }
 
 
@@ -208,10 +215,22 @@ def run(scale: str, seed: int, out: Path) -> Result:
     """Astrocyte-modulated SNN (own design) vs plain LIF vs LSTM: bits per character and retention."""
     torch.set_num_threads(1)
     cfg = CONFIGS[scale]
-    lm = {k: train_lm(k, cfg, seed) for k in progress(MODELS, desc="astro-snn lm")}
     ret_seeds = [seed * 1000 + i for i in range(cfg["ret_seeds"])]
-    jobs = [(k, s) for k in MODELS for s in ret_seeds]
-    runs = [train_retention(k, cfg, s) for k, s in progress(jobs, desc="astro-snn retention")]
+    # independent, separately seeded jobs (longest first): same numbers in any order or process
+    jobs = ([("lm", k, seed) for k in ("astro", "lif")]
+            + [("ret", k, s) for k in ("astro", "lif") for s in ret_seeds]
+            + [("lm", "lstm", seed)] + [("ret", "lstm", s) for s in ret_seeds])
+    job_args = [(j, cfg) for j in jobs]
+    if cfg["workers"] > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(cfg["workers"], mp_context=mp.get_context("spawn")) as pool:
+            results = list(progress(pool.map(_run_job, job_args), desc="astro-snn", total=len(jobs)))
+    else:
+        results = [_run_job(a) for a in progress(job_args, desc="astro-snn")]
+    lm = {j[1]: r for j, r in zip(jobs, results) if j[0] == "lm"}
+    runs = [r for j, r in zip(jobs, results) if j[0] == "ret"]
     ret = {}
     for k in MODELS:
         mine = [r for r in runs if r["kind"] == k]
