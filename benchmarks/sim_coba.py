@@ -308,10 +308,12 @@ def timed_comparison(build, script, P, args, T_list, peers: Peers) -> list[dict]
         ours_runs, peer_runs = [], {e: [] for e in args.peers}
         for rep in range(args.reps):
             ours_runs.append(ours_net.run(T))
+            print(f"  rep {rep + 1}:", fmt_row("ours", ours_runs[-1]).strip(), flush=True)
             for e in peers.active(args.peers):
                 r = peers.once(e, T, 1.0, args.seed, args.peer_timeout)
                 if r is not None:
                     peer_runs[e].append({k: r.get(k) for k in PEER_KEYS})
+                    print(f"  rep {rep + 1}:", fmt_row(e, peer_runs[e][-1]).strip(), flush=True)
         ours = summarise(ours_runs)
         got = {e: summarise(v) for e, v in peer_runs.items() if v and e not in peers.skipped}
         rows.append(dict(T_ms=T, ours=ours, peers=got, **compare(ours, got)))
