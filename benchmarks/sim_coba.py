@@ -243,7 +243,7 @@ class Peers:
 
 
 PEER_KEYS = ("N", "n_synapses", "build_s", "compile_s", "run_s", "total_s", "total_spikes", "mean_rate_hz",
-             "syn_events", "version", "notes", "peak_rss_mb", "loadavg_1m", "cpu_share")
+             "syn_events", "syn_events_per_s", "version", "notes", "peak_rss_mb", "loadavg_1m", "cpu_share")
 
 
 def compare(ours: dict, peers: dict) -> dict:
