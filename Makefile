@@ -35,7 +35,7 @@ bench: $(STAMP)
 bench-peers: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m pip install -q --no-deps spikingjelly norse
-	$(PY) -m pip install -q nir nirtorch
+	$(PY) -m pip install -q nir nirtorch loguru
 
 readme-table: $(STAMP)
 	$(PY) tools/update_readme_table.py
