@@ -123,7 +123,7 @@ def run(scale: str, seed: int, out: Path) -> Result:
     more than one memory unit."""
     cfg = {
         "quick": dict(T=60, n_seeds=1, iters=150, batch=32, n_test=256, workers=1, eval_every=25),
-        "full": dict(T=500, n_seeds=5, iters=300, batch=64, n_test=512, workers=2, eval_every=50),
+        "full": dict(T=500, n_seeds=5, iters=600, batch=64, n_test=512, workers=2, eval_every=50),
     }[scale]
     d_m, lr, schedule = 10, 1e-2, "cosine"
     T, n_seeds, iters = cfg["T"], cfg["n_seeds"], cfg["iters"]
