@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU build of 2.13.0 is what this pin resolves to; an unpinned
 	# torch would pull gigabytes of CUDA packages.
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	# the io extra (Neo, NWB) is installed so that its round-trip tests run rather than skip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,io]'
 	touch $(STAMP)
 
 # Claims that fail are reported on the page (exit 1 of `run`); only a crash fails the demo.
