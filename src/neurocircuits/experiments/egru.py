@@ -110,7 +110,7 @@ def _train(job: tuple) -> dict:
 @experiment("egru", paper="Subramoney, Nazeer, Schöne, Mayr & Kappel 2023, ICLR, arXiv:2206.06178")
 def run(scale: str, seed: int, out: Path) -> Result:
     """EGRU on sequential 8x8 digits: high activity sparsity, accuracy close to a GRU."""
-    cfg = {"quick": dict(n_seeds=1, epochs=10, workers=1),
+    cfg = {"quick": dict(n_seeds=1, epochs=40, workers=1),
            "full": dict(n_seeds=5, epochs=40, workers=2)}[scale]
     lam, lr = 0.02, 3e-3
     seeds = [seed * 1000 + i for i in range(cfg["n_seeds"])]
