@@ -8,8 +8,10 @@ from neurocircuits.models import count_parameters
 def test_equal_size_models():
     cfg = CONFIGS["quick"]
     n = {k: count_parameters(build(k, 58, 58, cfg["hidden"], cfg, 0)) for k in MODELS}
-    # the plain LIF network lacks exactly the two couplings per astrocyte
-    assert n["astro"] - n["lif"] == 2 * cfg["hidden"] // cfg["group"]
+    # the plain LIF network lacks exactly the couplings of each astrocyte (threshold, gain and,
+    # with the feedback current, current)
+    n_coupling = 2 if cfg.get("k_cur") is None else 3
+    assert n["astro"] - n["lif"] == n_coupling * cfg["hidden"] // cfg["group"]
     assert abs(n["lstm"] - n["astro"]) / n["astro"] < 0.03
 
 

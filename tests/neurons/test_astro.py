@@ -20,7 +20,7 @@ from neurocircuits.surrogate import FastSigmoid
 F64 = torch.float64
 
 
-def numpy_reference(x, w_rec, beta, gamma, k_thr, k_gain, theta, group):
+def numpy_reference(x, w_rec, beta, gamma, k_thr, k_gain, theta, group, k_cur=None, rho=None):
     """Element-by-element simulation of the documented equations (subtractive reset)."""
     T, B, N = x.shape
     G = N // group
@@ -32,6 +32,8 @@ def numpy_reference(x, w_rec, beta, gamma, k_thr, k_gain, theta, group):
             for n in range(N):
                 g = n // group
                 cur = x[t, b, n] + sum(w_rec[n, m] * s[b, m] for m in range(N))
+                if k_cur is not None:
+                    cur += k_cur[g] * c[b, g]
                 u = beta * v[b, n] + math.exp(k_gain[g] * c[b, g]) * cur
                 thr = theta * math.exp(k_thr[g] * c[b, g])
                 sp = 1.0 if u >= thr else 0.0
@@ -39,7 +41,13 @@ def numpy_reference(x, w_rec, beta, gamma, k_thr, k_gain, theta, group):
                 s_new[b, n] = sp
         for b in range(B):
             for g in range(G):
-                c[b, g] = gamma * c[b, g] + (1 - gamma) * s_new[b, g * group:(g + 1) * group].mean()
+                a = s_new[b, g * group:(g + 1) * group].mean()
+                if rho is None:
+                    c[b, g] = gamma * c[b, g] + (1 - gamma) * a
+                else:  # exact step of dc/dt = -c/τ + a (1 - c)/τ_rise
+                    rate = -math.log(gamma) + rho * a
+                    c_inf = rho * a / rate
+                    c[b, g] = c_inf + (c[b, g] - c_inf) * math.exp(-rate)
         s = s_new
         out[t] = s; cs[t] = c
     return out, v, cs
@@ -61,6 +69,24 @@ def test_matches_numpy_reference():
         x.numpy(), layer.w_rec.detach().numpy(), math.exp(-0.1), math.exp(-1 / 30), layer.k_thr.detach().numpy(),
         layer.k_gain.detach().numpy(), 1.0, 2)
     assert spikes.sum() > 5  # the reference is exercised with spikes, not only silence
+    np.testing.assert_array_equal(spikes.detach().numpy(), ref_s)
+    np.testing.assert_allclose(state.v.detach().numpy(), ref_v, atol=1e-12)
+    np.testing.assert_allclose(trace.detach().numpy(), ref_c, atol=1e-12)
+
+
+def test_fast_rise_and_feedback_current_match_numpy_reference():
+    layer = _layer(k_thr=0.0, tau_rise_ms=2.0, k_cur=0.0)
+    with torch.no_grad():
+        layer.k_thr.copy_(torch.tensor([1.0, -1.0, 0.5], dtype=F64))
+        layer.k_gain.copy_(torch.tensor([-0.5, 1.0, 0.3], dtype=F64))
+        layer.k_cur.copy_(torch.tensor([0.8, -0.6, 1.5], dtype=F64))
+    x = torch.randn(25, 2, 6, generator=torch.Generator().manual_seed(3), dtype=F64) * 1.2
+    spikes, state, trace = layer(x, return_astro=True)
+    ref_s, ref_v, ref_c = numpy_reference(
+        x.numpy(), layer.w_rec.detach().numpy(), math.exp(-0.1), math.exp(-1 / 30),
+        layer.k_thr.detach().numpy(), layer.k_gain.detach().numpy(), 1.0, 2,
+        k_cur=layer.k_cur.detach().numpy(), rho=0.5)
+    assert spikes.sum() > 5 and float(trace.detach().max()) > 0.3  # fast rise exercised
     np.testing.assert_array_equal(spikes.detach().numpy(), ref_s)
     np.testing.assert_allclose(state.v.detach().numpy(), ref_v, atol=1e-12)
     np.testing.assert_allclose(trace.detach().numpy(), ref_c, atol=1e-12)
@@ -93,8 +119,9 @@ def test_state_in_out_continues_a_sequence():
         assert torch.equal(u, w)
 
 
-def test_disabled_astrocyte_is_plain_recurrent_lif():
-    layer = _layer(astro=False)
+@pytest.mark.parametrize("kw", [{}, {"tau_rise_ms": 1.0, "k_cur": 2.0}])
+def test_disabled_astrocyte_is_plain_recurrent_lif(kw):
+    layer = _layer(astro=False, **kw)
     ref = RecurrentLIF(6, tau_mem_ms=10.0, generator=torch.Generator().manual_seed(9), fused=False).double()
     with torch.no_grad():
         ref.w_rec.copy_(layer.w_rec)
@@ -105,7 +132,7 @@ def test_disabled_astrocyte_is_plain_recurrent_lif():
     assert torch.equal(s_a, s_r)
     torch.testing.assert_close(st_a.v, st_r.v)
     assert not any(p.requires_grad for n, p in layer.named_parameters() if n.startswith("k_"))
-    assert layer.params().k_thr == 0.0
+    assert layer.params().k_thr == 0.0 and layer.params().k_cur == 0.0
 
 
 def test_surrogate_gradient_matches_analytic_derivative():
@@ -127,8 +154,10 @@ def test_surrogate_gradient_matches_analytic_derivative():
     assert float(x.grad.abs().min()) > 0
 
 
-def test_gradients_reach_all_parameters():
-    layer = AstroLIF(8, 2, learn_tau=True, generator=torch.Generator().manual_seed(0))
+@pytest.mark.parametrize("rise", [None, 1.0])
+def test_gradients_reach_all_parameters(rise):
+    layer = AstroLIF(8, 2, learn_tau=True, tau_rise_ms=rise, k_cur=0.5,
+                     generator=torch.Generator().manual_seed(0))
     x = torch.randn(15, 3, 8, generator=torch.Generator().manual_seed(1)) * 1.5
     spikes, _ = layer(x)
     spikes.sum().backward()
@@ -172,6 +201,41 @@ def test_astro_update_matches_ode_solver_for_random_spike_train():
         np.testing.assert_allclose(c[0].numpy(), y, atol=1e-8)
 
 
+def test_fast_rise_uptake_follows_its_ode_for_known_spike_trains():
+    # ā = 1/2 held: dc/dt = -c/τ + ā (1 - c)/τ_r has c(t) = c∞ (1 - exp(-k t)),
+    # k = 1/τ + ā/τ_r, c∞ = (ā/τ_r) / k; in silence c decays as exp(-t/τ).
+    tau, tau_r, dt = 40.0, 2.0, 0.5
+    layer = AstroLIF(4, 2, tau_mem_ms=10.0, tau_astro_ms=tau, tau_rise_ms=tau_r, dt_ms=dt,
+                     k_thr=0.5, recurrent=False, reset="zero").double()
+    T = 30
+    x = torch.zeros(T, 1, 4, dtype=F64)
+    x[:, :, 0::2] = 100.0
+    x[:, :, 1::2] = -100.0
+    _, st, c = layer(x, return_astro=True)
+    t = torch.arange(1, T + 1, dtype=F64) * dt
+    k = 1 / tau + 0.5 / tau_r
+    torch.testing.assert_close(c[:, 0, 0], (0.5 / tau_r) / k * (1 - torch.exp(-k * t)))
+    assert float(c[0, 0, 0].detach()) > 0.09  # one step of half the group firing: ~25x the linear uptake
+    _, _, c2 = layer(torch.full((T, 1, 4), -100.0, dtype=F64), st, return_astro=True)
+    torch.testing.assert_close(c2[:, 0, 1], st.c[0, 1] * torch.exp(-t / tau))
+
+
+def test_fast_rise_update_matches_ode_solver_for_random_spike_train():
+    rng = np.random.default_rng(1)
+    T, tau, tau_r = 40, 7.0, 0.8
+    spikes = (rng.random((T, 1, 6)) < 0.3).astype(float)
+    rate = spikes.reshape(T, 3, 2).mean(-1)
+    c = torch.zeros(1, 3, dtype=F64)
+    y = np.zeros(3)
+    for t in range(T):
+        c = astro_update(c, torch.tensor(spikes[t], dtype=F64), math.exp(-1.0 / tau), 1.0 / tau_r)
+        sol = solve_ivp(lambda _, z: -z / tau + rate[t] * (1 - z) / tau_r, (0.0, 1.0), y,
+                        rtol=1e-10, atol=1e-12)
+        y = sol.y[:, -1]
+        np.testing.assert_allclose(c[0].numpy(), y, atol=1e-8)
+    assert 0.0 < float(c.min()) and float(c.max()) < 1.0
+
+
 def test_threshold_coupling_lowers_sustained_rate():
     x = torch.full((200, 1, 4), 0.6)
     rates = []
@@ -206,6 +270,10 @@ def test_bad_inputs_rejected():
         AstroLIF(4, astro=1)
     with pytest.raises(ValueError, match="reset must be one of"):
         AstroLIF(4, reset="hard")
+    with pytest.raises(ValueError, match="tau_rise_ms"):
+        AstroLIF(4, 2, tau_rise_ms=0.0)
+    with pytest.raises(ValueError, match=r"rho \(dt/tau_rise\)"):
+        astro_update(torch.zeros(1, 2), torch.zeros(1, 4), 0.9, -1.0)
     layer = AstroLIF(4, 2)
     with pytest.raises(ValueError, match="4 features"):
         layer(torch.zeros(3, 1, 5))

@@ -67,12 +67,14 @@ class SpikingSequenceModel(nn.Module):
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, *, astro: bool, n_astro: int,
                  tau_mem_ms: float, tau_astro_ms: float, tau_out_ms: float = 2.0,
-                 in_scale: float = 1.0, rec_gain: float = 0.5, k_thr: float = 1.0, seed: int = 0):
+                 in_scale: float = 1.0, rec_gain: float = 0.5, k_thr: float = 1.0,
+                 k_cur: float | None = None, tau_rise_ms: float | None = None, seed: int = 0):
         super().__init__()
         gen = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
         self.inp = nn.Linear(n_in, n_hidden)
         self.core = AstroLIF(n_hidden, n_astro, tau_mem_ms, tau_astro_ms, astro=astro,
-                             k_thr=k_thr, k_gain=0.0, rec_gain=rec_gain, generator=gen)
+                             k_thr=k_thr, k_gain=0.0, k_cur=k_cur, tau_rise_ms=tau_rise_ms,
+                             rec_gain=rec_gain, generator=gen)
         self.out = nn.Linear(n_hidden, n_out)
         self.lam = math.exp(-1.0 / tau_out_ms)
         with torch.no_grad():
@@ -97,7 +99,9 @@ def build(kind: str, n_in: int, n_out: int, n_hidden: int, cfg: dict, seed: int)
     if kind in ("astro", "lif"):
         return SpikingSequenceModel(n_in, n_hidden, n_out, astro=(kind == "astro"),
                                     n_astro=n_hidden // cfg["group"], tau_mem_ms=cfg["tau_mem_ms"],
-                                    tau_astro_ms=cfg["tau_astro_ms"], k_thr=cfg["k_thr"], seed=seed)
+                                    tau_astro_ms=cfg["tau_astro_ms"], k_thr=cfg["k_thr"],
+                                    k_cur=cfg.get("k_cur"), tau_rise_ms=cfg.get("tau_rise_ms"),
+                                    seed=seed)
     if kind == "lstm":
         target = count_parameters(build("astro", n_in, n_out, n_hidden, cfg, seed))
         h = match_hidden(target, lambda h: lstm_param_count(n_in, h, n_out))
@@ -320,6 +324,7 @@ def run(scale: str, seed: int, out: Path) -> Result:
     ax.legend(fontsize=8)
     fig3.tight_layout()
 
+    n_coupling = 2 if cfg.get("k_cur") is None else 3
     notes = (
         "Substitutions: the paper's equations were not available, so the astrocyte unit is our own "
         "design (neurocircuits.neurons.astro: one slow variable per group of 4 neurons, "
@@ -329,7 +334,7 @@ def run(scale: str, seed: int, out: Path) -> Result:
         "shipped with the package (last 10 % held out), and the model sizes are small "
         f"(N = {cfg['hidden']} spiking neurons; LSTM hidden {lm['lstm']['lstm_hidden']} for an equal "
         "parameter count). The plain LIF network is the same code with the astrocytes off, so it "
-        f"has {2 * cfg['hidden'] // cfg['group']} fewer parameters. bpc comparisons between the "
+        f"has {n_coupling * cfg['hidden'] // cfg['group']} fewer parameters. bpc comparisons between the "
         "three models are reported as measured (metrics), not as claims. One seed per language model; "
         f"{cfg['iters']} Adam iterations (batch {cfg['batch']}, windows of {cfg['seq_len']} characters) "
         f"for the language model, {cfg['ret_iters']} for retention (delays {cfg['delays']}, 4 "

@@ -15,19 +15,28 @@ Equations (one step of ``dt_ms`` milliseconds; ``N`` neurons split into ``G`` co
 groups of ``N / G`` neurons, astrocyte ``g(n)`` serving neuron ``n``; tensors ``[B, N]`` or
 ``[B, G]``)::
 
-    I_t   = x_t + W_rec s_{t-1}                         input current (W_rec: recurrent layers)
+    I_t   = x_t + W_rec s_{t-1} + κ_cur[g] · c_{t-1}[g]  input current (W_rec: recurrent layers)
     m_t   = exp(κ_gain[g] · c_{t-1}[g])                  gain set by the astrocyte (> 0)
     u_t   = β v_{t-1} + m_t I_t                          membrane before reset, β = exp(-dt/τ_mem)
     A_t   = θ · exp(κ_thr[g] · c_{t-1}[g])               threshold set by the astrocyte (> 0)
     s_t   = H(u_t - A_t)                                 spike, surrogate gradient σ'(u_t - A_t)
     v_t   = u_t - r_t A_t   ("subtract") | u_t (1 - r_t) ("zero") | u_t ("none")
     ā_t   = mean_{n in group g} s_t[n]                   local activity (spikes per step, in [0, 1])
-    c_t   = γ c_{t-1} + (1 - γ) ā_t,   γ = exp(-dt/τ_astro)
+    c_t   = γ c_{t-1} + (1 - γ) ā_t,   γ = exp(-dt/τ_astro)          (linear uptake), or
+    c_t   = c∞ + (c_{t-1} - c∞) · γ · exp(-ρ ā_t),   ρ = dt/τ_rise,
+            c∞ = ρ ā_t / (dt/τ_astro + ρ ā_t)                           (fast-rise uptake)
 
-The last line is the exact solution over one step of the astrocyte ODE
+The linear-uptake line is the exact solution over one step of the astrocyte ODE
 ``τ_astro dc/dt = -c + ā(t)`` with ā held constant during the step, so ``c`` is a running
 rate estimate (dimensionless, spikes per step, in [0, 1]) with memory ``τ_astro`` (ms,
-typically tens to hundreds of membrane time constants). ``κ_thr`` and ``κ_gain``
+typically tens to hundreds of membrane time constants). The fast-rise line (``tau_rise_ms``
+given) is the exact one-step solution of ``dc/dt = -c/τ_astro + ā(t) (1 - c)/τ_rise`` with ā
+held constant during the step: with τ_rise ≪ τ_astro a single step of group firing charges
+``c`` towards 1 within about τ_rise (one step of full firing with τ_rise = dt gives
+c ≈ 0.63), and silence lets it decay with τ_astro, so ``c`` stays in [0, 1] and works as a
+saturating, slowly fading trace of recent group activity. ``κ_cur`` (dimensionless current
+per unit of ``c``, one per astrocyte) feeds the astrocyte back to its own neurons as an
+input current, a route by which a charged astrocyte can make its group fire again later. ``κ_thr`` and ``κ_gain``
 (dimensionless, one per astrocyte, learnable by default) set how strongly the astrocyte
 raises (κ > 0) or lowers (κ < 0) threshold and gain; the exponential keeps both positive
 for any κ. With κ_thr = κ_gain = 0 (``astro=False``) the layer is exactly the recurrent LIF
@@ -37,11 +46,13 @@ Membrane, threshold and currents are dimensionless (θ = 1 by default); time con
 References: LIF with surrogate gradients, Neftci, Mostafa & Zenke 2019 (arXiv:1901.09948);
 a slow threshold variable for working memory in spiking networks (per neuron, driven by its
 own spikes), Bellec et al. 2018 (NeurIPS, arXiv:1803.09574). The group pooling, the gain
-term and the exponential modulation are our choices.
+term, the exponential modulation, the saturating fast-rise uptake and the feedback current
+are our choices.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -84,6 +95,8 @@ class AstroParams(NamedTuple):
     k_thr, k_gain: threshold and gain couplings κ (float or tensor [] / [G], any sign).
     threshold: θ > 0. reset: one of ``RESET_MODES``. detach_reset: reset without gradient.
     surrogate: a :class:`~neurocircuits.surrogate.Surrogate`.
+    k_cur: feedback current per unit of c (float or tensor [] / [G], any sign).
+    rho: ``None`` for linear uptake, else dt/τ_rise > 0 (fast-rise uptake).
     """
 
     beta: Tensor | float
@@ -94,6 +107,8 @@ class AstroParams(NamedTuple):
     reset: str = "subtract"
     detach_reset: bool = False
     surrogate: Surrogate = FastSigmoid()
+    k_cur: Tensor | float = 0.0
+    rho: float | None = None
 
 
 # ------------------------------------------------------------------------------- checks
@@ -139,6 +154,9 @@ def check_astro_inputs(x: Tensor, state, params, *, sequence: bool, w_rec: Tenso
     _check_decay("gamma", params.gamma, g)
     _check_coupling("k_thr", params.k_thr, g)
     _check_coupling("k_gain", params.k_gain, g)
+    _check_coupling("k_cur", params.k_cur, g)
+    if params.rho is not None:
+        check_float("rho (dt/tau_rise)", params.rho, positive=True)
     check_float("threshold", params.threshold, positive=True)
     if params.reset not in RESET_MODES:
         raise ValueError(f"reset must be one of {RESET_MODES}, got {params.reset!r}")
@@ -171,22 +189,38 @@ def _modulation(k, c: Tensor, n: int):
     return _expand(torch.exp(k * c), n)
 
 
-def astro_update(c: Tensor, s: Tensor, gamma) -> Tensor:
-    """One astrocyte step c_t = γ c_{t-1} + (1 - γ) ā_t, ā_t = group mean of ``s`` [B, N];
-    ``c`` is [B, G] with G dividing N. Exact over one step for τ dc/dt = -c + ā."""
+def _uptake(c: Tensor, a: Tensor, gamma, rho):
+    """Astrocyte step from the group activity ``a`` [B, G] (module docstring equations)."""
+    if rho is None:
+        return gamma * c + (1.0 - gamma) * a
+    lam = -math.log(gamma) if not isinstance(gamma, Tensor) else -torch.log(gamma)
+    b = rho * a
+    c_inf = b / (lam + b)
+    return c_inf + (c - c_inf) * gamma * torch.exp(-b)
+
+
+def astro_update(c: Tensor, s: Tensor, gamma, rho: float | None = None) -> Tensor:
+    """One astrocyte step from spikes ``s`` [B, N]; ``c`` is [B, G] with G dividing N and
+    ā_t the group mean of ``s``. ``rho=None``: c_t = γ c_{t-1} + (1 - γ) ā_t, exact over one
+    step for τ dc/dt = -c + ā. ``rho = dt/τ_rise``: exact over one step for
+    dc/dt = -c/τ_astro + ā (1 - c)/τ_rise (module docstring)."""
     check_tensor("c", c, ndim=2, dtype_kind="float")
     check_tensor("s", s, ndim=2, dtype_kind="float")
     if s.shape[0] != c.shape[0] or c.shape[1] < 1 or s.shape[1] % c.shape[1]:
         raise ValueError(f"s [B, N] and c [B, G] must share B and G must divide N, got "
                          f"{tuple(s.shape)} and {tuple(c.shape)}")
     _check_decay("gamma", gamma, c.shape[1])
-    return gamma * c + (1.0 - gamma) * _group_mean(s, c.shape[1])
+    if rho is not None:
+        check_float("rho (dt/tau_rise)", rho, positive=True)
+    return _uptake(c, _group_mean(s, c.shape[1]), gamma, rho)
 
 
 def _step(x, v, s_prev, c, w_rec, p):
     """One step of the module docstring's equations (no validation; autograd-friendly)."""
     n, g = x.shape[1], c.shape[1]
     cur = x if w_rec is None else x + s_prev @ w_rec.t()
+    if isinstance(p.k_cur, Tensor) or p.k_cur != 0.0:
+        cur = cur + _expand(p.k_cur * c, n)
     u = p.beta * v + _modulation(p.k_gain, c, n) * cur
     thr = p.threshold * _modulation(p.k_thr, c, n)
     s = p.surrogate(u - thr)
@@ -197,7 +231,7 @@ def _step(x, v, s_prev, c, w_rec, p):
         v_new = u * (1.0 - r)
     else:
         v_new = u
-    c_new = p.gamma * c + (1.0 - p.gamma) * _group_mean(s, g)
+    c_new = _uptake(c, _group_mean(s, g), p.gamma, p.rho)
     return s, v_new, c_new
 
 
@@ -238,7 +272,9 @@ class AstroLIF(_TimeConstants):
 
     Parameters: ``n`` neurons; ``n_astro`` astrocytes G (must divide ``n``; ``n`` gives one
     per neuron); ``tau_mem_ms``, ``tau_astro_ms`` and ``dt_ms`` in ms; ``threshold`` θ;
-    ``k_thr`` and ``k_gain``, initial couplings κ; ``learn_coupling`` (κ as Parameters, one
+    ``k_thr``, ``k_gain`` and ``k_cur``, initial couplings κ (``k_cur=None``: no feedback
+    current and no κ_cur parameter); ``tau_rise_ms`` (ms) switches
+    to the saturating fast-rise uptake (``None``: linear uptake); ``learn_coupling`` (κ as Parameters, one
     per astrocyte; otherwise fixed buffers); ``learn_tau`` (learn log τ_mem per neuron and
     log τ_astro per astrocyte); ``astro=False`` disables the astrocytes (κ fixed at 0: a
     plain LIF layer with the same code path); ``recurrent`` adds ``w_rec`` [N, N] drawn as
@@ -248,7 +284,8 @@ class AstroLIF(_TimeConstants):
 
     def __init__(self, n: int, n_astro: int | None = None, tau_mem_ms=20.0, tau_astro_ms=200.0,
                  dt_ms: float = 1.0, *, threshold: float = 1.0, k_thr: float = 1.0,
-                 k_gain: float = 0.0, learn_coupling: bool = True, learn_tau: bool = False,
+                 k_gain: float = 0.0, k_cur: float | None = None, tau_rise_ms: float | None = None,
+                 learn_coupling: bool = True, learn_tau: bool = False,
                  astro: bool = True, recurrent: bool = True, rec_gain: float = 1.0,
                  generator: torch.Generator | None = None, reset: str = "subtract",
                  detach_reset: bool = False, surrogate: Surrogate | str = "fast_sigmoid"):
@@ -272,8 +309,13 @@ class AstroLIF(_TimeConstants):
         self._add_tau("tau_astro_ms", tau_astro_ms, self.n_astro, learn_tau)
         k_thr = check_float("k_thr", k_thr)
         k_gain = check_float("k_gain", k_gain)
+        self.feedback = k_cur is not None
+        k_cur = 0.0 if k_cur is None else check_float("k_cur", k_cur)
+        self.tau_rise_ms = (None if tau_rise_ms is None
+                            else check_float("tau_rise_ms", tau_rise_ms, positive=True))
         self.learn_coupling = bool(learn_coupling and astro)
-        for name, val in (("k_thr", k_thr), ("k_gain", k_gain)):
+        couplings = (("k_thr", k_thr), ("k_gain", k_gain)) + ((("k_cur", k_cur),) if self.feedback else ())
+        for name, val in couplings:
             t = torch.full((self.n_astro,), val if astro else 0.0)
             if self.learn_coupling:
                 self.register_parameter(name, nn.Parameter(t))
@@ -288,9 +330,11 @@ class AstroLIF(_TimeConstants):
         # astro=False passes κ = 0.0 as floats, which skips the (identity) modulation
         k_thr = self.k_thr.to(dtype) if self.astro else 0.0
         k_gain = self.k_gain.to(dtype) if self.astro else 0.0
+        k_cur = self.k_cur.to(dtype) if (self.astro and self.feedback) else 0.0
+        rho = None if self.tau_rise_ms is None else self.dt_ms / self.tau_rise_ms
         return AstroParams(self.decay("tau_mem_ms", dtype), self.decay("tau_astro_ms", dtype),
                            k_thr, k_gain, self.threshold,
-                           self.reset, self.detach_reset, self.surrogate)
+                           self.reset, self.detach_reset, self.surrogate, k_cur, rho)
 
     def initial_state(self, batch: int, device=None, dtype=torch.float32) -> AstroState:
         check_int("batch", batch, min_value=1)
@@ -311,5 +355,5 @@ class AstroLIF(_TimeConstants):
 
     def extra_repr(self) -> str:
         return (f"n={self.n}, n_astro={self.n_astro}, astro={self.astro}, dt_ms={self.dt_ms}, "
-                f"threshold={self.threshold}, recurrent={self.recurrent}, reset={self.reset!r}, "
+                f"tau_rise_ms={self.tau_rise_ms}, threshold={self.threshold}, recurrent={self.recurrent}, reset={self.reset!r}, "
                 f"learn_coupling={self.learn_coupling}, learn_tau={self.learn_tau}")
