@@ -30,9 +30,9 @@ from neurocircuits.training.fptt import FPTT
 
 TRIVIAL_MSE = 1.0 / 6.0
 SCALES = {
-    #        T,  K, hidden, batch, iterations, test size, peak Adam learning rate (cosine decay to 0)
+    #        T,  K, hidden, batch, iterations, test size, Adam lr (full: peak of a cosine decay to 0)
     "quick": (40, 4, 32, 32, 50, 256, 1e-2),
-    "full": (500, 10, 64, 32, 300, 1000, 2e-2),
+    "full": (500, 10, 64, 32, 600, 1000, 2e-2),
 }
 
 
