@@ -69,6 +69,20 @@ def _finish(i, vi, th, vr, tref, r, v, ref, flag):
     flag[i] = 1 if s else 0
 
 
+@njit(cache=True, inline="always")
+def _take_arrivals(ring, j0, j1, j2, usev):
+    """This step's arrivals on the three receptors (v, exc, inh) of one neuron; clears the slots."""
+    xv = 0.0
+    if usev:
+        xv = ring[j0]
+        ring[j0] = 0.0
+    xe = ring[j1]
+    xi = ring[j2]
+    ring[j1] = 0.0
+    ring[j2] = 0.0
+    return xv, xe, xi
+
+
 @njit(cache=True)
 def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, usev):
     dm = pt[M.P_DM]
@@ -85,17 +99,9 @@ def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, use
     # unsigned indices: no negative-index wraparound, so the loop vectorises
     for k in range(s1 - s0):
         i = np.uint64(s0 + k)
-        j0 = np.uint64(base + s0 + k)
-        j1 = np.uint64(b1 + s0 + k)
-        j2 = np.uint64(b2 + s0 + k)
-        xv = 0.0
-        if usev:  # loop-invariant: the compiler unswitches it
-            xv = ring[j0]
-            ring[j0] = 0.0
-        xe = ring[j1]
-        xi = ring[j2]
-        ring[j1] = 0.0
-        ring[j2] = 0.0
+        # usev is loop-invariant: the compiler unswitches it
+        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
+                                    np.uint64(b2 + s0 + k), usev)
         Ie = ge[i] + xe
         Ii = gi[i] + xi
         Ib = Ib0 + iext[i]
@@ -124,17 +130,9 @@ def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, fl
     # unsigned indices: no negative-index wraparound, so the loop vectorises
     for k in range(s1 - s0):
         i = np.uint64(s0 + k)
-        j0 = np.uint64(base + s0 + k)
-        j1 = np.uint64(b1 + s0 + k)
-        j2 = np.uint64(b2 + s0 + k)
-        xv = 0.0
-        if usev:  # loop-invariant: the compiler unswitches it
-            xv = ring[j0]
-            ring[j0] = 0.0
-        xe = ring[j1]
-        xi = ring[j2]
-        ring[j1] = 0.0
-        ring[j2] = 0.0
+        # usev is loop-invariant: the compiler unswitches it
+        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
+                                    np.uint64(b2 + s0 + k), usev)
         Ge = ge[i] + xe
         Gi = gi[i] + xi
         Ib = Ib0 + iext[i]
@@ -163,17 +161,9 @@ def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag
     # unsigned indices: no negative-index wraparound, so the loop vectorises
     for k in range(s1 - s0):
         i = np.uint64(s0 + k)
-        j0 = np.uint64(base + s0 + k)
-        j1 = np.uint64(b1 + s0 + k)
-        j2 = np.uint64(b2 + s0 + k)
-        xv = 0.0
-        if usev:  # loop-invariant: the compiler unswitches it
-            xv = ring[j0]
-            ring[j0] = 0.0
-        xe = ring[j1]
-        xi = ring[j2]
-        ring[j1] = 0.0
-        ring[j2] = 0.0
+        # usev is loop-invariant: the compiler unswitches it
+        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
+                                    np.uint64(b2 + s0 + k), usev)
         Ge = ge[i] + xe
         Gi = gi[i] + xi
         Ib = Ib0 + iext[i]
@@ -208,17 +198,9 @@ def _update_adex(s0, s1, base, N, pt, tref, v, ge, gi, ref, wad, ring, iext, fla
     b2 = base + 2 * N
     for k in range(s1 - s0):
         i = np.uint64(s0 + k)
-        j0 = np.uint64(base + s0 + k)
-        j1 = np.uint64(b1 + s0 + k)
-        j2 = np.uint64(b2 + s0 + k)
-        xv = 0.0
-        if usev:
-            xv = ring[j0]
-            ring[j0] = 0.0
-        xe = ring[j1]
-        xi = ring[j2]
-        ring[j1] = 0.0
-        ring[j2] = 0.0
+        # usev is loop-invariant: the compiler unswitches it
+        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
+                                    np.uint64(b2 + s0 + k), usev)
         Ie = ge[i] + xe
         Ii = gi[i] + xi
         Ib = Ib0 + iext[i]
@@ -251,17 +233,9 @@ def _update_izh(s0, s1, base, N, pt, tref, v, ge, gi, ref, wad, ring, iext, flag
     b2 = base + 2 * N
     for k in range(s1 - s0):
         i = np.uint64(s0 + k)
-        j0 = np.uint64(base + s0 + k)
-        j1 = np.uint64(b1 + s0 + k)
-        j2 = np.uint64(b2 + s0 + k)
-        xv = 0.0
-        if usev:
-            xv = ring[j0]
-            ring[j0] = 0.0
-        xe = ring[j1]
-        xi = ring[j2]
-        ring[j1] = 0.0
-        ring[j2] = 0.0
+        # usev is loop-invariant: the compiler unswitches it
+        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
+                                    np.uint64(b2 + s0 + k), usev)
         Ie = ge[i] + xe
         Ii = gi[i] + xi
         Ib = Ib0 + iext[i]
