@@ -74,3 +74,10 @@ def check_array(name: str, x, *, ndim: int | None = None, finite: bool = True) -
     if finite and arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains {int((~np.isfinite(arr)).sum())} NaN or infinite value(s)")
     return arr
+
+
+def check_last_dim(name: str, x: torch.Tensor, n: int) -> None:
+    """``x`` has ``n`` features in its last dimension (the layer's input size)."""
+    if x.shape[-1] != n:
+        raise ValueError(f"{name} must have {n} features in its last dimension, got shape "
+                         f"{tuple(x.shape)}")

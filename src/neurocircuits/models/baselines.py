@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from neurocircuits.validation import check_int, check_tensor
+from neurocircuits.validation import check_int, check_last_dim, check_tensor
 
 __all__ = [
     "MLP",
@@ -127,9 +127,7 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("x", x, dtype_kind="float")
-        if x.shape[-1] != self.n_in:
-            raise ValueError(f"x must have {self.n_in} features in its last dimension, got shape "
-                             f"{tuple(x.shape)}")
+        check_last_dim("x", x, self.n_in)
         return self.net(x)
 
 

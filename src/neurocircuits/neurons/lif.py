@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from neurocircuits.surrogate import FastSigmoid, Surrogate, check_surrogate
-from neurocircuits.validation import check_float, check_int, check_tensor
+from neurocircuits.validation import check_float, check_int, check_last_dim, check_tensor
 
 __all__ = [
     "RESET_MODES",
@@ -420,9 +420,7 @@ class LIF(_TimeConstants):
 
     def forward(self, x: Tensor, state=None):
         check_tensor("x", x, ndim=(2, 3), dtype_kind="float", finite=False)
-        if x.shape[-1] != self.n:
-            raise ValueError(f"x must have {self.n} features in its last dimension, got shape "
-                             f"{tuple(x.shape)}")
+        check_last_dim("x", x, self.n)
         if state is None:
             state = self.initial_state(x.shape[-2], x.device, x.dtype)
         p = self.params(x.dtype)
