@@ -41,3 +41,29 @@ def test_scn_tracks_signal_and_rejects_bad_input():
         simulate_scn(50, 0.0, 100.0, dt_ms=0.0)
     with pytest.raises(ValueError, match="n_neurons"):
         simulate_scn(0, 0.0, 100.0)
+
+
+def test_step_binning_is_exact():
+    from neurocircuits.analysis.avalanches import avalanches_from_counts
+    from neurocircuits.experiments.criticality_coding import _avalanches_on_steps, _binned_counts
+
+    # spikes on the first step of bins 1, 2, 3, 5, 7, 8 (bin = 3 steps of 0.1 ms): avalanches of
+    # sizes 3, 1, 2. In floating point 0.9 / 0.3, 1.5 / 0.3 and 2.1 / 0.3 (ms) give 2.999..., 4.999...
+    # and 6.999..., moving those spikes one bin back and splitting the last avalanche
+    # ([3, 1, 1, 1]); integer step quotients are exact
+    steps = np.array([3, 6, 9, 15, 21, 24])
+    av = _avalanches_on_steps(steps, 30, 3, 0.1)
+    np.testing.assert_array_equal(av.sizes, [3, 1, 2])
+    np.testing.assert_array_equal(av.durations, [3, 1, 2])
+    assert av.bin_ms == pytest.approx(0.3)
+    # random spikes: same avalanches as the integer-binned counts, for several bin widths
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 3, 7):
+        n_steps = 6000 * m
+        s = np.sort(rng.integers(0, n_steps, 5000))
+        counts = _binned_counts(s, n_steps, m)
+        np.testing.assert_array_equal(counts, np.bincount(s // m, minlength=n_steps // m))
+        ref = avalanches_from_counts(counts, bin_ms=0.1 * m, drop_edges=True)
+        got = _avalanches_on_steps(s, n_steps, m, 0.1)
+        np.testing.assert_array_equal(got.sizes, ref.sizes)
+        np.testing.assert_array_equal(got.durations, ref.durations)

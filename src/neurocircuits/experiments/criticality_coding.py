@@ -219,7 +219,9 @@ def _surrogate_note(rows: list) -> str:
     if cross.size:
         j = int(cross[0])
         txt += f", changing sign between σ_V/T = {rel[j]:.3g} and {rel[j + 1]:.3g}"
-    return txt + " (excess of large avalanches over independent spiking at low noise, deficit at high noise). "
+    word = {True: "excess", False: "deficit"}
+    return txt + (f" ({word[bool(dk[0] > 0)]} of large avalanches relative to independent spiking at the lowest "
+                  f"noise, {word[bool(dk[-1] > 0)]} at the highest). ")
 
 
 def _safe_fit(x):
