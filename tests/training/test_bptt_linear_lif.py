@@ -1,4 +1,4 @@
-"""Fused event-driven linear + LIF layer (training.bptt.linear_lif) against plain autograd."""
+"""Fused event-driven linear + LIF layer (training.linear_lif) against plain autograd."""
 
 import itertools
 
@@ -8,14 +8,15 @@ import torch
 from neurocircuits.neurons.lif import LIFParams, LIFState, lif_sequence
 from neurocircuits.surrogate import ATan, FastSigmoid, Gaussian, Sigmoid, Surrogate, Triangle
 from neurocircuits.training import bptt
-from neurocircuits.training.bptt import linear_lif, linear_lif_applies, spiking_linear
+from neurocircuits.training.bptt import spiking_linear
+from neurocircuits.training.linear_lif import linear_lif, linear_lif_applies
 
 pytestmark = pytest.mark.skipif(not bptt.numba_available(), reason="needs numba")
 
 F64 = dict(dtype=torch.float64)
 
 
-def _problem(seed, T=6, B=3, n_in=40, N=24, p=0.25, values=False):
+def _problem(seed, T=6, B=3, n_in=40, N=40, p=0.25, values=False):
     g = torch.Generator().manual_seed(seed)
     x = (torch.rand(T, B, n_in, generator=g, **F64) < p).double()
     if values:  # sparse but not binary
@@ -40,7 +41,7 @@ def _grads(fused, x, W, b, v0, log_tau, w_out, sg, reset, detach):
     return S.detach(), torch.autograd.grad(loss, leaves)
 
 
-@pytest.mark.parametrize("N", [24, 200])  # one tile; two tiles with zero padding (200 -> 256)
+@pytest.mark.parametrize("N", [40, 200])  # one tile; two tiles with zero padding (200 -> 256)
 def test_gradients_match_autograd_every_surrogate_and_reset(N):
     sgs = [FastSigmoid(), ATan(), Triangle(), Sigmoid(), Gaussian()]
     worst, spikes = 0.0, 0
@@ -104,6 +105,17 @@ def test_fallback_for_other_surrogates_gives_the_same_result():
     p = LIFParams(0.9, None, 1.0, "subtract", False, _Cubic(2.0))
     assert not linear_lif_applies(x, W, p)
     assert linear_lif_applies(x, W, p._replace(surrogate=FastSigmoid()))
+    S, st = linear_lif(x, W, b, p, LIFState(v0))
+    S0, st0 = lif_sequence(torch.nn.functional.linear(x, W, b), LIFState(v0), p)
+    assert torch.equal(S, S0)
+    torch.testing.assert_close(st.v, st0.v)
+
+
+def test_narrow_layers_take_the_dense_product_with_the_same_result():
+    x, W, b, v0, _, w_out = _problem(8, N=10)
+    p = LIFParams(0.9)
+    assert W.shape[0] < bptt.EVENT_MIN_OUT and not linear_lif_applies(x, W, p)
+    assert linear_lif_applies(*_problem(8, N=bptt.EVENT_MIN_OUT)[:2], p)
     S, st = linear_lif(x, W, b, p, LIFState(v0))
     S0, st0 = lif_sequence(torch.nn.functional.linear(x, W, b), LIFState(v0), p)
     assert torch.equal(S, S0)

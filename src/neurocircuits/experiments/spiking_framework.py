@@ -11,7 +11,7 @@ Sect. "Speed and memory"). We check the same idea on our engine:
 (b) on the benchmark workload (784-512-10 LIF MLP, T = 25, batch 128, Bernoulli(0.1) input
     spikes, β = 0.9, threshold 1, cross-entropy on summed output spikes, Adam, 2 threads) our
     fused, event-driven training step (each linear layer fused with its LIF layer,
-    :func:`neurocircuits.training.bptt.linear_lif`) runs at >= 3x the steps/s of every peer
+    :func:`neurocircuits.training.linear_lif.linear_lif`) runs at >= 3x the steps/s of every peer
     library that is installed in the running interpreter (snnTorch, SpikingJelly, Norse), or
     of our own plain-autograd dense path when none is; the step time is also reported as a
     ratio to the dense matrix products alone (the roofline), and, where peers are installed,
@@ -62,7 +62,7 @@ class LIFMLP(nn.Module):
     ``forward(x [T, B, n_in]) -> output spikes [T, B, n_out]`` from rest. ``fused`` chooses the
     fused multi-step LIF kernel, ``event_driven`` the event-driven linear layers; both False is
     the plain-autograd dense path. With both True (the default) each linear layer and its LIF
-    layer run as one fused event-driven kernel (:func:`~neurocircuits.training.bptt.linear_lif`,
+    layer run as one fused event-driven kernel (:func:`~neurocircuits.training.linear_lif.linear_lif`,
     same parameters, same numbers up to summation order); ``fuse_linear=False`` keeps them as
     separate layers (event-driven :class:`SpikingLinear`, then the fused LIF kernel)."""
 
@@ -81,7 +81,7 @@ class LIFMLP(nn.Module):
 
     def forward(self, x):
         if self.fuse_linear:
-            from neurocircuits.training.bptt import linear_lif
+            from neurocircuits.training.linear_lif import linear_lif
 
             h, _ = linear_lif(x, self.fc1.weight, self.fc1.bias, self.lif1.params(x.dtype))
             self.last_hidden = h
