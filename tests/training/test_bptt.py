@@ -282,3 +282,26 @@ def test_same_code_on_cuda():
     assert torch.allclose(st_cpu.v, st_gpu.v.cpu(), atol=1e-12)
     lin = SpikingLinear(8, 3).double().cuda()
     assert torch.allclose(lin(x.cuda()), torch.nn.functional.linear(x.cuda(), lin.weight, lin.bias))
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_fused_kernel_splits_large_layers_over_threads_with_the_same_numbers():
+    from neurocircuits.training import bptt
+
+    g = torch.Generator().manual_seed(4)
+    T, B, N = 8, 16, 600  # T * B * N above PARALLEL_MIN_WORK: the rows go to the thread pool
+    assert T * B * N >= bptt.PARALLEL_MIN_WORK
+    x = (torch.rand(T, B, N, generator=g) * 0.6).requires_grad_()
+    gout = torch.randn(T, B, N, generator=g)
+    before = torch.get_num_threads()
+    outs = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            S, st = lif_sequence(x, LIFState(torch.zeros(B, N)), LIFParams(0.9), fused=True)
+            outs.append((S, st.v, torch.autograd.grad((S * gout).sum() + st.v.sum(), x)[0]))
+    finally:
+        torch.set_num_threads(before)
+    assert outs[0][0].sum() > 0
+    for a, c in zip(*outs):
+        assert torch.equal(a, c)

@@ -420,7 +420,7 @@ def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
     args = (xn, v, i, a, _per_neuron(beta, N, x.dtype), _per_neuron(alpha, N, x.dtype),
             _per_neuron(rho, N, x.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset],
             cfg.has_syn, cfg.has_adapt, H, Sn, I_traj)
-    _parallel_rows(_lif_fwd_kernel, B, lambda c: args)
+    _parallel_rows(_lif_fwd_kernel, B, lambda c: args, work=T * B * N)
     Ht = torch.from_numpy(H)
     S = torch.from_numpy(Sn)
     ctx.cfg = cfg
@@ -469,7 +469,7 @@ def _numba_backward(ctx, gS, gv, *rest):
             _per_neuron(alpha, N, Ht.dtype), _per_neuron(rho, N, Ht.dtype), cfg.threshold,
             cfg.adapt, _RESET_CODE[cfg.reset], cfg.detach, cfg.has_syn, cfg.has_adapt, lam_v, lam_i,
             lam_a, dX, g_beta, g_alpha, g_rho, A_prev)
-    _parallel_rows(_lif_bwd_kernel, B, lambda c: args)
+    _parallel_rows(_lif_bwd_kernel, B, lambda c: args, work=T * B * N)
     need = ctx.needs_input_grad
 
     def red(g, like):
@@ -551,11 +551,19 @@ if _HAVE_NUMBA:
 _POOL = None
 
 
-def _parallel_rows(fn, n_rows: int, args_for_chunk) -> int:
+#: Below this many elements of work a kernel runs on the calling thread: handing a small layer
+#: (a 10-neuron readout) to the pool costs more than it saves.
+PARALLEL_MIN_WORK = 1 << 16
+
+
+def _parallel_rows(fn, n_rows: int, args_for_chunk, work: int | None = None) -> int:
     """Run ``fn(*args_for_chunk(c), r0, r1)`` on ``torch.get_num_threads()`` row blocks, in a
-    thread pool (the kernels release the GIL). Returns the number of blocks."""
+    thread pool (the kernels release the GIL); on the calling thread alone when ``work`` (an
+    element count) is below :data:`PARALLEL_MIN_WORK`. Returns the number of blocks."""
     global _POOL
     n = max(1, min(torch.get_num_threads(), n_rows))
+    if work is not None and work < PARALLEL_MIN_WORK:
+        n = 1
     bounds = [(c * n_rows // n, (c + 1) * n_rows // n) for c in range(n)]
     if n == 1:
         fn(*args_for_chunk(0), 0, n_rows)

@@ -210,32 +210,44 @@ if _HAVE_NUMBA:
                     D[t, r, q] = du
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _weight_grad(colptr, rows, cval, D, dwt, j_lo, j_hi):  # pragma: no cover - compiled
+    def _weight_grad(colptr, rows, cval, D, dwt, rb, j_lo, j_hi):  # pragma: no cover - compiled
         """∂L/∂Wᵀ[j] = Σ_{rows r where input j is active} x[r, j] D[r] for j_lo <= j < j_hi
-        (D = ∂L/∂i as [T*B, N]): each row of the weight gradient is summed in a buffer and
-        written once."""
+        (D = ∂L/∂i as [T*B, N]). The rows of D are visited in blocks of ``rb`` (sized to stay
+        in the core's cache while every input of the range takes its rows from the block);
+        within a block each input's rows are summed in a buffer, added once."""
+        R = D.shape[0]
         N = D.shape[1]
         acc = np.empty(N, dtype=D.dtype)
+        cur = colptr[j_lo:j_hi].copy()  # per input: first entry not yet summed
         for j in range(j_lo, j_hi):
             for q in range(N):
-                acc[q] = 0
-            k = colptr[j]
-            k1 = colptr[j + 1]
-            while k + 4 <= k1:  # four rows of D per pass over the accumulator
-                r0, r1, r2, r3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
-                x0, x1, x2, x3 = cval[k], cval[k + 1], cval[k + 2], cval[k + 3]
+                dwt[j, q] = 0
+        for r1 in range(rb, R + rb, rb):
+            for j in range(j_lo, j_hi):
+                k = cur[j - j_lo]
+                e = k
+                k1 = colptr[j + 1]
+                while e < k1 and rows[e] < r1:  # rows are ascending within a column
+                    e += 1
+                if e == k:
+                    continue
+                cur[j - j_lo] = e
                 for q in range(N):
-                    acc[q] += x0 * D[r0, q] + x1 * D[r1, q] + x2 * D[r2, q] + x3 * D[r3, q]
-                k += 4
-            while k < k1:
-                r0 = rows[k]
-                x0 = cval[k]
+                    acc[q] = 0
+                while k + 4 <= e:  # four rows of D per pass over the accumulator
+                    r0, r_1, r2, r3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
+                    x0, x1, x2, x3 = cval[k], cval[k + 1], cval[k + 2], cval[k + 3]
+                    for q in range(N):
+                        acc[q] += x0 * D[r0, q] + x1 * D[r_1, q] + x2 * D[r2, q] + x3 * D[r3, q]
+                    k += 4
+                while k < e:
+                    r0 = rows[k]
+                    x0 = cval[k]
+                    for q in range(N):
+                        acc[q] += x0 * D[r0, q]
+                    k += 1
                 for q in range(N):
-                    acc[q] += x0 * D[r0, q]
-                k += 1
-            for q in range(N):
-                dwt[j, q] = acc[q]
-
+                    dwt[j, q] += acc[q]
 
     # Parallel drivers. They run on Numba's threading layer, which with torch's OpenMP runtime
     # already loaded is that same runtime: the kernels reuse torch's worker threads instead of
@@ -288,14 +300,16 @@ if _HAVE_NUMBA:
                           c * B // nb, (c + 1) * B // nb)
 
     @njit(parallel=True, cache=True, nogil=True)
-    def _weight_grad_par(colptr, rows, cval, D, dwt, nb):  # pragma: no cover - compiled
+    def _weight_grad_par(colptr, rows, cval, D, dwt, rb, nb):  # pragma: no cover - compiled
         n_in = dwt.shape[0]
         for c in prange(nb):
-            _weight_grad(colptr, rows, cval, D, dwt, c * n_in // nb, (c + 1) * n_in // nb)
+            _weight_grad(colptr, rows, cval, D, dwt, rb, c * n_in // nb, (c + 1) * n_in // nb)
 
 
-#: Fixed number of work blocks of the parallel kernels (batch rows, or inputs for ∂L/∂W).
+#: Fixed number of work blocks of the parallel kernels over batch rows.
 BLOCKS = 16
+#: Size of the blocks of ∂L/∂i rows that the weight gradient reads while they are in cache.
+ROW_BLOCK_BYTES = 512 * 1024
 
 
 def _use_torch_threads() -> None:
@@ -406,8 +420,11 @@ class _LinearLIFFunction(torch.autograd.Function):
         if need[1]:
             colptr, rows, cval = ctx.csr.columns()
             dwt = np.empty((n_in, N), dtype=dt)
-            _weight_grad_par(colptr, rows, cval, Dn.reshape(T * B, N), dwt,
-                             max(1, min(n_in, 4 * BLOCKS)))
+            # one block of inputs per thread: each input's row of ∂L/∂W is summed by one
+            # thread in a fixed order, so the numbers do not depend on the thread count
+            rb = max(8, ROW_BLOCK_BYTES // (N * Dn.itemsize))
+            _weight_grad_par(colptr, rows, cval, Dn.reshape(T * B, N), dwt, rb,
+                             max(1, min(n_in, torch.get_num_threads())))
             g_w = torch.from_numpy(dwt).t()
         g_x = D @ weight if need[0] else None
         g_b = torch.from_numpy(db.sum(0)) if bias is not None and need[2] else None
