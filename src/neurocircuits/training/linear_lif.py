@@ -135,34 +135,48 @@ if _HAVE_NUMBA:
                 g[q] = np.exp(mhalf * z * z) * c2
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _forward_rows(indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi):  # pragma: no cover
-        """Batch rows r_lo <= r < r_hi, all steps: wt = Wᵀ [n_in, N]; bias, beta [N]; v [B, N]
-        (v_0 in, v_T out); H = u - θ and S [T, B, N] out. Row t*B + r of the CSR is x_t[r]."""
+    def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi):  # pragma: no cover
+        """Batch rows r_lo <= r < r_hi, all steps. x [T*B, n_in] (row t*B + r is x_t[r]); its
+        non-zeros are compacted per row (branch-free, into a row buffer), written into the
+        CSR at indptr[row] for the backward pass, and their weight rows added: wt = Wᵀ
+        [n_in, N]; bias, beta [N]; v [B, N] (v_0 in, v_T out); H = u - θ and S [T, B, N]."""
         T = H.shape[0]
         B = H.shape[1]
         N = H.shape[2]
+        n_in = x.shape[1]
         thr = prm[_THR]
         a_sub = prm[_A_SUB]
         a_zero = prm[_A_ZERO]
         zero = prm[_ZERO]
         one = prm[_ONE]
         acc = np.empty(N, dtype=H.dtype)
+        bi = np.empty(n_in, dtype=idx.dtype)
+        bv = np.empty(n_in, dtype=val.dtype)
         for r in range(r_lo, r_hi):
             for t in range(T):
                 row = t * B + r
+                m = 0
+                for j in range(n_in):
+                    xv = x[row, j]
+                    bi[m] = j
+                    bv[m] = xv
+                    m += xv != 0
+                o = indptr[row]
+                for k in range(m):
+                    idx[o + k] = bi[k]
+                    val[o + k] = bv[k]
                 for q in range(N):
                     acc[q] = bias[q]
-                k = indptr[row]
-                k1 = indptr[row + 1]
-                while k + 4 <= k1:  # four weight rows per pass over the accumulator
-                    j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
-                    x0, x1, x2, x3 = val[k], val[k + 1], val[k + 2], val[k + 3]
+                k = 0
+                while k + 4 <= m:  # four weight rows per pass over the accumulator
+                    j0, j1, j2, j3 = bi[k], bi[k + 1], bi[k + 2], bi[k + 3]
+                    x0, x1, x2, x3 = bv[k], bv[k + 1], bv[k + 2], bv[k + 3]
                     for q in range(N):
                         acc[q] += x0 * wt[j0, q] + x1 * wt[j1, q] + x2 * wt[j2, q] + x3 * wt[j3, q]
                     k += 4
-                while k < k1:
-                    j = idx[k]
-                    xv = val[k]
+                while k < m:
+                    j = bi[k]
+                    xv = bv[k]
                     for q in range(N):
                         acc[q] += xv * wt[j, q]
                     k += 1
@@ -286,10 +300,10 @@ if _HAVE_NUMBA:
             _column_fill(indptr, idx, val, cnt[c], rows, cval, c * R // nb, (c + 1) * R // nb)
 
     @njit(parallel=True, cache=True, nogil=True)
-    def _forward_par(indptr, idx, val, wt, bias, beta, v, prm, H, S, nb):  # pragma: no cover
+    def _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb):  # pragma: no cover
         B = H.shape[1]
         for c in prange(nb):
-            _forward_rows(indptr, idx, val, wt, bias, beta, v, prm, H, S, c * B // nb, (c + 1) * B // nb)
+            _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, c * B // nb, (c + 1) * B // nb)
 
     @njit(parallel=True, cache=True, nogil=True)
     def _adjoint_par(H, gS, v0, beta, prm, sg_kind, lam, D, g_beta, db):  # pragma: no cover
@@ -321,11 +335,12 @@ def _use_torch_threads() -> None:
 
 class _CSR:
     """Row-compressed non-zeros of a [R, n_in] array (NumPy), built in two parallel passes
-    (count, then fill). Raises ValueError, naming ``name``, if the array holds NaN or inf."""
+    (count, then fill; ``fill=False`` leaves the fill to the forward kernel, which compacts
+    every row anyway). Raises ValueError, naming ``name``, if the array holds NaN or inf."""
 
     __slots__ = ("indptr", "idx", "val", "n_in")
 
-    def __init__(self, xn: np.ndarray, name: str = "x"):
+    def __init__(self, xn: np.ndarray, name: str = "x", fill: bool = True):
         R, n_in = xn.shape
         self.n_in = n_in
         indptr = np.zeros(R + 1, dtype=np.int64)
@@ -338,7 +353,8 @@ class _CSR:
         self.indptr = indptr
         self.idx = np.empty(nnz, dtype=np.int32)
         self.val = np.empty(nnz, dtype=xn.dtype)
-        _csr_par(xn, indptr, self.idx, self.val, bad, 1)
+        if fill:
+            _csr_par(xn, indptr, self.idx, self.val, bad, 1)
 
     def columns(self):
         """(colptr [n_in + 1], rows, values): for input j, the rows where it is non-zero."""
@@ -376,7 +392,7 @@ class _LinearLIFFunction(torch.autograd.Function):
         T, B, n_in = x.shape
         N = weight.shape[0]
         xn = x.detach().reshape(T * B, n_in).contiguous().numpy()
-        csr = _CSR(xn)
+        csr = _CSR(xn, fill=False)  # counts and NaN check; the forward kernel fills it
         wt = weight.detach().t().contiguous().numpy()  # [n_in, N]: one row per input
         b = (_per_neuron(bias, N, x.dtype) if bias is not None
              else np.zeros(N, dtype=xn.dtype))
@@ -384,7 +400,7 @@ class _LinearLIFFunction(torch.autograd.Function):
         prm = _constants(cfg, xn.dtype)
         H = torch.empty((T, B, N), dtype=x.dtype)
         S = torch.empty((T, B, N), dtype=x.dtype)
-        _forward_par(csr.indptr, csr.idx, csr.val, wt, b, _per_neuron(beta, N, x.dtype), v, prm,
+        _forward_par(xn, csr.indptr, csr.idx, csr.val, wt, b, _per_neuron(beta, N, x.dtype), v, prm,
                      H.numpy(), S.numpy(), max(1, min(B, BLOCKS)))
         ctx.cfg = cfg
         ctx.csr = csr  # NumPy arrays (indices and values of x), not tensors
