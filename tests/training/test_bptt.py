@@ -289,7 +289,7 @@ def test_fused_kernel_splits_large_layers_over_threads_with_the_same_numbers():
     from neurocircuits.training import bptt
 
     g = torch.Generator().manual_seed(4)
-    T, B, N = 8, 16, 600  # T * B * N above PARALLEL_MIN_WORK: the rows go to the thread pool
+    T, B, N = 8, 16, 600  # T * B * N above PARALLEL_MIN_WORK: the rows are split over threads
     assert T * B * N >= bptt.PARALLEL_MIN_WORK
     x = (torch.rand(T, B, N, generator=g) * 0.6).requires_grad_()
     gout = torch.randn(T, B, N, generator=g)

@@ -395,8 +395,53 @@ try:
                         g_rho[r, n] += lam_a[r, n] * (A_prev[t, r, n] - s)
                         lam_a[r, n] = rho[n] * lam_a[r, n] + b * dA
 
+    from numba import prange as _prange
+
+    # Parallel drivers over fixed blocks of batch rows. They run on Numba's threading layer,
+    # which (torch's OpenMP runtime being loaded first) is that same runtime, so the kernels
+    # use torch's worker threads; a separate thread pool would compete with OpenMP workers
+    # still spinning after torch's last parallel operation. Rows are independent, so the
+    # numbers do not depend on the thread count.
+    @_njit_lif(parallel=True, cache=True, nogil=True)
+    def _lif_fwd_par(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt, H, S,
+                     I_traj, nb):  # pragma: no cover - compiled
+        B = x.shape[1]
+        for c in _prange(nb):
+            _lif_fwd_kernel(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt,
+                            H, S, I_traj, c * B // nb, (c + 1) * B // nb)
+
+    @_njit_lif(parallel=True, cache=True, nogil=True)
+    def _lif_bwd_par(H, SG, sg_kind, sg_scale, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0,
+                     b, reset, detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta,
+                     g_alpha, g_rho, A_prev, nb):  # pragma: no cover - compiled
+        B = H.shape[1]
+        for c in _prange(nb):
+            _lif_bwd_kernel(H, SG, sg_kind, sg_scale, gS, I_traj, v0, i0, a0, beta, alpha, rho,
+                            thr0, b, reset, detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX,
+                            g_beta, g_alpha, g_rho, A_prev, c * B // nb, (c + 1) * B // nb)
+
 except Exception:  # pragma: no cover - numba missing
     pass
+
+
+def _use_torch_threads() -> int:
+    """Run Numba's parallel kernels on as many threads as torch uses (torch.set_num_threads);
+    returns that number."""
+    import numba
+
+    n = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n)
+    return n
+
+
+def _run_rows(kernel, driver, B: int, args, work: int) -> None:
+    """``kernel(*args, 0, B)`` on the calling thread for small work (< PARALLEL_MIN_WORK
+    elements), else ``driver(*args, nb)`` over nb = min(B, 4 x threads) blocks of rows."""
+    if work < PARALLEL_MIN_WORK or torch.get_num_threads() == 1:
+        kernel(*args, 0, B)
+        return
+    n = _use_torch_threads()
+    driver(*args, max(1, min(B, 4 * n)))
 
 
 def _per_neuron(p, n, dtype):
@@ -420,7 +465,7 @@ def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
     args = (xn, v, i, a, _per_neuron(beta, N, x.dtype), _per_neuron(alpha, N, x.dtype),
             _per_neuron(rho, N, x.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset],
             cfg.has_syn, cfg.has_adapt, H, Sn, I_traj)
-    _parallel_rows(_lif_fwd_kernel, B, lambda c: args, work=T * B * N)
+    _run_rows(_lif_fwd_kernel, _lif_fwd_par, B, args, T * B * N)
     Ht = torch.from_numpy(H)
     S = torch.from_numpy(Sn)
     ctx.cfg = cfg
@@ -469,7 +514,7 @@ def _numba_backward(ctx, gS, gv, *rest):
             _per_neuron(alpha, N, Ht.dtype), _per_neuron(rho, N, Ht.dtype), cfg.threshold,
             cfg.adapt, _RESET_CODE[cfg.reset], cfg.detach, cfg.has_syn, cfg.has_adapt, lam_v, lam_i,
             lam_a, dX, g_beta, g_alpha, g_rho, A_prev)
-    _parallel_rows(_lif_bwd_kernel, B, lambda c: args, work=T * B * N)
+    _run_rows(_lif_bwd_kernel, _lif_bwd_par, B, args, T * B * N)
     need = ctx.needs_input_grad
 
     def red(g, like):
@@ -551,19 +596,16 @@ if _HAVE_NUMBA:
 _POOL = None
 
 
-#: Below this many elements of work a kernel runs on the calling thread: handing a small layer
-#: (a 10-neuron readout) to the pool costs more than it saves.
+#: Below this many elements of work a fused LIF kernel runs on the calling thread: splitting
+#: a small layer (a 10-neuron readout) over threads costs more than it saves.
 PARALLEL_MIN_WORK = 1 << 16
 
 
-def _parallel_rows(fn, n_rows: int, args_for_chunk, work: int | None = None) -> int:
+def _parallel_rows(fn, n_rows: int, args_for_chunk) -> int:
     """Run ``fn(*args_for_chunk(c), r0, r1)`` on ``torch.get_num_threads()`` row blocks, in a
-    thread pool (the kernels release the GIL); on the calling thread alone when ``work`` (an
-    element count) is below :data:`PARALLEL_MIN_WORK`. Returns the number of blocks."""
+    thread pool (the kernels release the GIL). Returns the number of blocks."""
     global _POOL
     n = max(1, min(torch.get_num_threads(), n_rows))
-    if work is not None and work < PARALLEL_MIN_WORK:
-        n = 1
     bounds = [(c * n_rows // n, (c + 1) * n_rows // n) for c in range(n)]
     if n == 1:
         fn(*args_for_chunk(0), 0, n_rows)

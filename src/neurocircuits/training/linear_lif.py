@@ -42,7 +42,8 @@ from torch import Tensor, nn
 
 from neurocircuits.neurons.lif import check_finite
 from neurocircuits.training.bptt import (_HAVE_NUMBA, _RESET_CODE, EVENT_MIN_OUT, _as_tensor,
-                                         _Config, _surrogate_code, spiking_linear)
+                                         _Config, _surrogate_code, _use_torch_threads,
+                                         spiking_linear)
 from neurocircuits.validation import check_tensor
 
 __all__ = ["linear_lif", "linear_lif_applies"]
@@ -324,13 +325,6 @@ if _HAVE_NUMBA:
 BLOCKS = 16
 #: Size of the blocks of ∂L/∂i rows that the weight gradient reads while they are in cache.
 ROW_BLOCK_BYTES = 512 * 1024
-
-
-def _use_torch_threads() -> None:
-    """Run the parallel kernels on as many threads as torch uses (torch.set_num_threads)."""
-    import numba
-
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
 
 
 class _CSR:
