@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from neurocircuits.analysis.powerlaw import PowerLawFit, fit_power_law
-from neurocircuits.data.spikes import SpikeTrains
+from neurocircuits.data.spikes import EDGE_TOLERANCE, SpikeTrains
 from neurocircuits.validation import check_float, check_int
 
 __all__ = [
@@ -87,11 +87,12 @@ def _grow(a, n):
 
 @numba.njit(cache=True)
 def _kernel_times(times, bin_ms, n_bins, check):
-    """One pass over sorted times: bin b = floor(t / bin_ms) (clipped to n_bins - 1).
+    """One pass over sorted times: bin b = floor(t / bin_ms + tol) (clipped to n_bins - 1; tol
+    = ``EDGE_TOLERANCE``, as in ``SpikeTrains.population_counts``).
 
     The division is done only when a spike may have left the current bin: below
-    ``(cur + 1) * bin_ms * (1 - 4 eps)`` the quotient is certainly < cur + 1, so b = cur (times
-    are sorted, so b >= cur). ``check``: verify sortedness and finiteness in the same pass;
+    ``(cur + 1 - 2 tol) * bin_ms * (1 - 4 eps)`` the quotient plus tol is certainly < cur + 1,
+    so b = cur (times are sorted, so b >= cur). ``check``: verify sortedness and finiteness in the same pass;
     returns status 1 (unsorted) or 2 (non-finite) at the first offending index."""
     cap = 1024
     sizes = np.empty(cap, np.int64)
@@ -122,7 +123,7 @@ def _kernel_times(times, bin_ms, n_bins, check):
         if t < edge_lo:
             size += 1
             continue
-        b = np.int64(t / bin_ms)
+        b = np.int64(t / bin_ms + EDGE_TOLERANCE)
         if b > last:
             b = last
         if b == cur:
@@ -143,7 +144,7 @@ def _kernel_times(times, bin_ms, n_bins, check):
             start = b
             cur = b
             size = 1
-        edge_lo = (cur + 1) * bin_ms * shrink if cur < last else np.inf
+        edge_lo = (cur + 1 - 2.0 * EDGE_TOLERANCE) * bin_ms * shrink if cur < last else np.inf
     if size > 0 and status == 0:
         if n == sizes.size:
             sizes = _grow(sizes, n)

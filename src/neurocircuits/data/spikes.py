@@ -15,6 +15,17 @@ import numpy as np
 from neurocircuits.validation import check_float, check_int
 
 
+#: Times within this fraction of a bin below a bin edge count as on the edge: spike times on a
+#: simulation grid (k dt) divided by a bin of m steps can land a rounding error below an integer
+#: (0.9 / 0.30000000000000004 = 2.9999999999999996) and would otherwise fall into the previous bin.
+EDGE_TOLERANCE = 1e-9
+
+
+def bin_index(times_ms, bin_ms: float) -> np.ndarray:
+    """Bin of each time for bins ``[k Δt, (k+1) Δt)``: floor(t / Δt + EDGE_TOLERANCE) (int64)."""
+    return (np.asarray(times_ms, dtype=np.float64) / bin_ms + EDGE_TOLERANCE).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class SpikeTrains:
     """Spike times ``times_ms`` (float64, ascending) of neurons ``ids`` (int64) out of
@@ -112,14 +123,14 @@ class SpikeTrains:
     def population_counts(self, bin_ms: float) -> np.ndarray:
         """Spikes of all neurons per time bin, ``[n_bins]`` (int64); O(n_bins) memory."""
         edges = self.bin_edges(bin_ms)
-        idx = np.minimum((self.times_ms / bin_ms).astype(np.int64), edges.size - 2)
+        idx = np.minimum(bin_index(self.times_ms, bin_ms), edges.size - 2)
         return np.bincount(idx, minlength=edges.size - 1)
 
     def binned(self, bin_ms: float, neurons=None) -> np.ndarray:
         """Spike counts ``[n_bins, n]`` per time bin and neuron (all neurons, or those listed)."""
         edges = self.bin_edges(bin_ms)
         n_bins = edges.size - 1
-        idx = np.minimum((self.times_ms / bin_ms).astype(np.int64), n_bins - 1)
+        idx = np.minimum(bin_index(self.times_ms, bin_ms), n_bins - 1)
         if neurons is None:
             out = np.zeros((n_bins, self.n_neurons), dtype=np.int64)
             np.add.at(out, (idx, self.ids), 1)
