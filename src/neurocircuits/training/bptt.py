@@ -285,7 +285,9 @@ def _surrogate_code(sg) -> int:
 try:
     from numba import njit as _njit_lif
 
-    @_njit_lif(cache=True, nogil=True, inline="always")
+    # error_model="numpy": no zero-division checks (every denominator is >= 1 or k > 0), so
+    # the loops that call it can vectorise
+    @_njit_lif(cache=True, nogil=True, inline="always", error_model="numpy")
     def _sg_derivative(kind, k, h):  # pragma: no cover - compiled
         if kind == 0:
             d = 1.0 + k * abs(h)
@@ -301,7 +303,7 @@ try:
         z = h / k
         return np.exp(-0.5 * z * z) / (k * np.sqrt(2.0 * np.pi))
 
-    @_njit_lif(cache=True, nogil=True)
+    @_njit_lif(cache=True, nogil=True, error_model="numpy")
     def _lif_fwd_kernel(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt,
                         H, S, I_traj, r0, r1):  # pragma: no cover - compiled
         """Forward time loop for batch rows r0 <= r < r1 (x, H, I_traj are [T, B, N]; v, i, a
@@ -332,7 +334,7 @@ try:
                     if has_adapt:
                         a[r, n] = rho[n] * a[r, n] + (1.0 - rho[n]) * s
 
-    @_njit_lif(cache=True, nogil=True)
+    @_njit_lif(cache=True, nogil=True, error_model="numpy")
     def _lif_bwd_kernel(H, SG, sg_kind, sg_scale, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0,
                         b, reset, detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta,
                         g_alpha, g_rho, A_prev, r0, r1):  # pragma: no cover - compiled

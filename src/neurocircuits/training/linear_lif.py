@@ -49,6 +49,8 @@ from neurocircuits.validation import check_tensor
 __all__ = ["linear_lif", "linear_lif_applies"]
 
 # positions in the per-call constant vector ``prm`` (in the input's dtype)
+# (The kernels use error_model="numpy": no zero-division checks, whose branches would keep
+# the loops from vectorising; every denominator in them is >= 1.)
 _THR, _A_SUB, _A_ZERO, _ND, _K, _C1, _C2, _ZERO, _ONE, _MHALF = range(10)
 
 if _HAVE_NUMBA:
@@ -105,7 +107,7 @@ if _HAVE_NUMBA:
                 cval[m] = val[k]
                 pos[idx[k]] = m + 1
 
-    @njit(cache=True, nogil=True, fastmath=True)
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
     def _surrogate_row(kind, prm, h, g):  # pragma: no cover - compiled
         """g = σ'(h) for one row, the closed forms of :mod:`neurocircuits.surrogate` (kind as
         in ``_surrogate_code``; width k = prm[_K], c1 / c2 precomputed per kind)."""
@@ -135,7 +137,7 @@ if _HAVE_NUMBA:
                 z = h[q] * c1
                 g[q] = np.exp(mhalf * z * z) * c2
 
-    @njit(cache=True, nogil=True, fastmath=True)
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
     def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi):  # pragma: no cover
         """Batch rows r_lo <= r < r_hi, all steps. x [T*B, n_in] (row t*B + r is x_t[r]); its
         non-zeros are compacted per row (branch-free, into a row buffer), written into the
@@ -189,7 +191,7 @@ if _HAVE_NUMBA:
                     S[t, r, q] = s
                     v[r, q] = u - s * (a_sub * thr + a_zero * u)
 
-    @njit(cache=True, nogil=True, fastmath=True)
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
     def _adjoint_rows(H, gS, v0, beta, prm, sg_kind, lam, D, g_beta, db, r_lo, r_hi):  # pragma: no cover
         """Reverse-time adjoint (module docstring) of batch rows r_lo <= r < r_hi: H, gS (∂L/∂s)
         and D (out: ∂L/∂i) [T, B, N]; v0, lam [B, N] (lam: ∂L/∂v_T in, ∂L/∂v_0 out); beta
@@ -224,7 +226,7 @@ if _HAVE_NUMBA:
                     lam[r, q] = beta[q] * du
                     D[t, r, q] = du
 
-    @njit(cache=True, nogil=True, fastmath=True)
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
     def _weight_grad(colptr, rows, cval, D, dwt, rb, j_lo, j_hi):  # pragma: no cover - compiled
         """∂L/∂Wᵀ[j] = Σ_{rows r where input j is active} x[r, j] D[r] for j_lo <= j < j_hi
         (D = ∂L/∂i as [T*B, N]). The rows of D are visited in blocks of ``rb`` (sized to stay
