@@ -661,14 +661,9 @@ class _SpikingLinearFunction(torch.autograd.Function):
         return gx, gw
 
 
-def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_driven: bool = True):
-    """y = x Wᵀ + b for x [..., n_in] (binary or sparse), W [n_out, n_in].
-
-    With ``event_driven`` (and a CPU float32/float64 tensor, Numba present, at least
-    :data:`EVENT_MIN_OUT` outputs) only the active inputs' weights are touched in the forward and
-    weight-gradient passes; otherwise it is the dense product. Both give the same values up to floating-point summation order."""
-    check_tensor("x", x, dtype_kind="float", finite=False)
-    check_finite("x", x)
+def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """Weight, bias and their agreement with x (already checked as a float tensor) for
+    y = x Wᵀ + b; clear errors naming the bad value."""
     check_tensor("weight", weight, ndim=2, dtype_kind="float", finite=False)
     check_finite("weight", weight)
     if x.dim() < 1 or x.shape[-1] != weight.shape[1]:
@@ -679,6 +674,17 @@ def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_
         check_tensor("bias", bias, ndim=1, dtype_kind="float")
         if bias.shape[0] != weight.shape[0]:
             raise ValueError(f"bias must have shape [{weight.shape[0]}], got {tuple(bias.shape)}")
+
+
+def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_driven: bool = True):
+    """y = x Wᵀ + b for x [..., n_in] (binary or sparse), W [n_out, n_in].
+
+    With ``event_driven`` (and a CPU float32/float64 tensor, Numba present, at least
+    :data:`EVENT_MIN_OUT` outputs) only the active inputs' weights are touched in the forward and
+    weight-gradient passes; otherwise it is the dense product. Both give the same values up to floating-point summation order."""
+    check_tensor("x", x, dtype_kind="float", finite=False)
+    check_finite("x", x)
+    _check_linear(x, weight, bias)
     if event_driven and _use_kernel(x, weight) and x.numel():
         lead = x.shape[:-1]
         y = _SpikingLinearFunction.apply(x.reshape(-1, x.shape[-1]), weight)

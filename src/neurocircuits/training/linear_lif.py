@@ -40,9 +40,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from neurocircuits.neurons.lif import check_finite
 from neurocircuits.training.bptt import (_HAVE_NUMBA, _RESET_CODE, EVENT_MIN_OUT, _as_tensor,
-                                         _Config, _surrogate_code, _use_torch_threads,
+                                         _check_linear, _Config, _surrogate_code, _use_torch_threads,
                                          spiking_linear)
 from neurocircuits.validation import check_tensor
 
@@ -107,6 +106,24 @@ if _HAVE_NUMBA:
                 cval[m] = val[k]
                 pos[idx[k]] = m + 1
 
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy", inline="always")
+    def _add_rows(acc, M, index, value, k, k1):  # pragma: no cover - compiled
+        """acc += Σ_{k <= e < k1} value[e] M[index[e]]: the gather both the forward (rows of
+        Wᵀ) and the weight gradient (rows of ∂L/∂i) are made of, four rows per pass over acc."""
+        N = acc.shape[0]
+        while k + 4 <= k1:
+            j0, j1, j2, j3 = index[k], index[k + 1], index[k + 2], index[k + 3]
+            x0, x1, x2, x3 = value[k], value[k + 1], value[k + 2], value[k + 3]
+            for q in range(N):
+                acc[q] += x0 * M[j0, q] + x1 * M[j1, q] + x2 * M[j2, q] + x3 * M[j3, q]
+            k += 4
+        while k < k1:
+            j = index[k]
+            xv = value[k]
+            for q in range(N):
+                acc[q] += xv * M[j, q]
+            k += 1
+
     @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
     def _surrogate_row(kind, prm, h, g):  # pragma: no cover - compiled
         """g = σ'(h) for one row, the closed forms of :mod:`neurocircuits.surrogate` (kind as
@@ -170,19 +187,7 @@ if _HAVE_NUMBA:
                     val[o + k] = bv[k]
                 for q in range(N):
                     acc[q] = bias[q]
-                k = 0
-                while k + 4 <= m:  # four weight rows per pass over the accumulator
-                    j0, j1, j2, j3 = bi[k], bi[k + 1], bi[k + 2], bi[k + 3]
-                    x0, x1, x2, x3 = bv[k], bv[k + 1], bv[k + 2], bv[k + 3]
-                    for q in range(N):
-                        acc[q] += x0 * wt[j0, q] + x1 * wt[j1, q] + x2 * wt[j2, q] + x3 * wt[j3, q]
-                    k += 4
-                while k < m:
-                    j = bi[k]
-                    xv = bv[k]
-                    for q in range(N):
-                        acc[q] += xv * wt[j, q]
-                    k += 1
+                _add_rows(acc, wt, bi, bv, 0, m)
                 for q in range(N):
                     u = beta[q] * v[r, q] + acc[q]
                     h = u - thr
@@ -251,18 +256,7 @@ if _HAVE_NUMBA:
                 cur[j - j_lo] = e
                 for q in range(N):
                     acc[q] = 0
-                while k + 4 <= e:  # four rows of D per pass over the accumulator
-                    r0, r_1, r2, r3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
-                    x0, x1, x2, x3 = cval[k], cval[k + 1], cval[k + 2], cval[k + 3]
-                    for q in range(N):
-                        acc[q] += x0 * D[r0, q] + x1 * D[r_1, q] + x2 * D[r2, q] + x3 * D[r3, q]
-                    k += 4
-                while k < e:
-                    r0 = rows[k]
-                    x0 = cval[k]
-                    for q in range(N):
-                        acc[q] += x0 * D[r0, q]
-                    k += 1
+                _add_rows(acc, D, rows, cval, k, e)
                 for q in range(N):
                     dwt[j, q] += acc[q]
 
@@ -486,16 +480,7 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     from neurocircuits.neurons.lif import LIFParams, LIFState, _check_common, _check_state_tensor, lif_sequence
 
     check_tensor("x", x, ndim=3, dtype_kind="float", finite=False)  # finiteness: below
-    check_tensor("weight", weight, ndim=2, dtype_kind="float", finite=False)
-    check_finite("weight", weight)
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"x must end in n_in = {weight.shape[1]} features, got shape {tuple(x.shape)}")
-    if x.dtype != weight.dtype:
-        raise TypeError(f"x has dtype {x.dtype} but weight has {weight.dtype}")
-    if bias is not None:
-        check_tensor("bias", bias, ndim=1, dtype_kind="float")
-        if bias.shape[0] != weight.shape[0]:
-            raise ValueError(f"bias must have shape [{weight.shape[0]}], got {tuple(bias.shape)}")
+    _check_linear(x, weight, bias)
     if not isinstance(params, LIFParams):
         raise TypeError(f"params must be a LIFParams, got {type(params).__name__}")
     if params.alpha is not None:
@@ -508,7 +493,7 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     if state is None:
         state = LIFState(torch.zeros(B, N, dtype=x.dtype, device=x.device))
     if not linear_lif_applies(x, weight, params) or x.numel() == 0:
-        check_finite("x", x)
+        # spiking_linear rejects NaN / inf in x
         return lif_sequence(spiking_linear(x, weight, bias), state, params, fused=True)
     _check_common(params, N)
     if not isinstance(state, LIFState):
