@@ -25,8 +25,9 @@ tensor operations on the input's device).
 Event-driven input layer
 ------------------------
 :class:`SpikingLinear` computes y = x Wᵀ + b for binary (or any sparse) input x [..., n_in].
-On CPU it runs Numba kernels that, for every row, add the weight columns of the active inputs
-only (forward), and accumulate ∂L/∂W only for active inputs (backward); the input gradient
+On CPU it runs the event-driven kernels of :mod:`neurocircuits.training.linear_lif`: for every
+row the weight columns of the active inputs only are added (forward), and ∂L/∂W is gathered
+input by input over the rows where that input is active (backward); the input gradient
 W-product is skipped when x does not require grad. With spike probability p this does ~p of
 the dense arithmetic. On other devices, or without Numba, it falls back to the dense product.
 
@@ -535,7 +536,7 @@ def _numba_backward(ctx, gS, gv, *rest):
 
 # ====================================================================== event-driven linear
 try:  # Numba is a dependency, but keep the dense fallback importable without it
-    from numba import njit
+    import numba  # noqa: F401
 
     _HAVE_NUMBA = True
 except Exception:  # pragma: no cover - exercised only where numba is missing
@@ -546,80 +547,9 @@ def numba_available() -> bool:
     return _HAVE_NUMBA
 
 
-if _HAVE_NUMBA:
-
-    @njit(cache=True, fastmath=True, nogil=True)
-    def _sparse_fwd(x, wt, out, r0, r1):  # pragma: no cover - compiled
-        """For rows r0 <= r < r1: out[r, :] += Σ_{j: x[r, j] != 0} x[r, j] · wt[j, :]
-        (wt = Wᵀ, [n_in, n_out]). Active inputs are compacted first (branch-free)."""
-        n_in = x.shape[1]
-        n_out = wt.shape[1]
-        idx = np.empty(n_in, dtype=np.int64)
-        for r in range(r0, r1):
-            m = 0
-            for j in range(n_in):
-                idx[m] = j
-                m += x[r, j] != 0
-            o = out[r]
-            k = 0
-            while k + 4 <= m:  # four weight rows per pass over the output row
-                j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
-                x0, x1, x2, x3 = x[r, j0], x[r, j1], x[r, j2], x[r, j3]
-                for q in range(n_out):
-                    o[q] += x0 * wt[j0, q] + x1 * wt[j1, q] + x2 * wt[j2, q] + x3 * wt[j3, q]
-                k += 4
-            while k < m:
-                j = idx[k]
-                xv = x[r, j]
-                for q in range(n_out):
-                    o[q] += xv * wt[j, q]
-                k += 1
-
-    @njit(cache=True, fastmath=True, nogil=True)
-    def _sparse_wgrad(x, g, acc, r0, r1):  # pragma: no cover - compiled
-        """acc[j, :] += Σ_{r0 <= r < r1, x[r, j] != 0} x[r, j] · g[r, :]  (a block of xᵀ g)."""
-        n_in = x.shape[1]
-        n_out = g.shape[1]
-        idx = np.empty(n_in, dtype=np.int64)
-        for r in range(r0, r1):
-            m = 0
-            for j in range(n_in):
-                idx[m] = j
-                m += x[r, j] != 0
-            gr = g[r]
-            for k in range(m):
-                j = idx[k]
-                xv = x[r, j]
-                a = acc[j]
-                for q in range(n_out):
-                    a[q] += xv * gr[q]
-
-
-_POOL = None
-
-
 #: Below this many elements of work a fused LIF kernel runs on the calling thread: splitting
 #: a small layer (a 10-neuron readout) over threads costs more than it saves.
 PARALLEL_MIN_WORK = 1 << 16
-
-
-def _parallel_rows(fn, n_rows: int, args_for_chunk) -> int:
-    """Run ``fn(*args_for_chunk(c), r0, r1)`` on ``torch.get_num_threads()`` row blocks, in a
-    thread pool (the kernels release the GIL). Returns the number of blocks."""
-    global _POOL
-    n = max(1, min(torch.get_num_threads(), n_rows))
-    bounds = [(c * n_rows // n, (c + 1) * n_rows // n) for c in range(n)]
-    if n == 1:
-        fn(*args_for_chunk(0), 0, n_rows)
-        return 1
-    if _POOL is None or _POOL._max_workers < n:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="neurocircuits-spiking")
-    futs = [_POOL.submit(fn, *args_for_chunk(c), r0, r1) for c, (r0, r1) in enumerate(bounds)]
-    for f in futs:
-        f.result()
-    return n
 
 
 #: Below this many outputs the dense product is cheaper than scanning the input for events
@@ -631,34 +561,6 @@ def _use_kernel(x: Tensor, weight: Tensor) -> bool:
     return (_HAVE_NUMBA and x.device.type == "cpu" and weight.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.dtype == weight.dtype
             and weight.shape[0] >= EVENT_MIN_OUT)
-
-
-class _SpikingLinearFunction(torch.autograd.Function):
-    """y = x Wᵀ (no bias) with event-driven forward and weight gradient; x is [R, n_in]."""
-
-    @staticmethod
-    def forward(ctx, x, weight):
-        xn = x.detach().contiguous().numpy()
-        wt = weight.detach().t().contiguous().numpy()
-        out = np.zeros((xn.shape[0], wt.shape[1]), dtype=xn.dtype)
-        _parallel_rows(_sparse_fwd, xn.shape[0], lambda c: (xn, wt, out))
-        ctx.save_for_backward(x, weight)
-        return torch.from_numpy(out)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, weight = ctx.saved_tensors
-        gx = gw = None
-        if ctx.needs_input_grad[0]:
-            gx = g @ weight
-        if ctx.needs_input_grad[1]:
-            xn = x.detach().contiguous().numpy()
-            gn = g.detach().contiguous().numpy()
-            n = max(1, min(torch.get_num_threads(), xn.shape[0]))
-            part = np.zeros((n, xn.shape[1], gn.shape[1]), dtype=xn.dtype)
-            _parallel_rows(_sparse_wgrad, xn.shape[0], lambda c: (xn, gn, part[c]))
-            gw = torch.from_numpy(part.sum(0) if n > 1 else part[0]).t()
-        return gx, gw
 
 
 def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
@@ -686,8 +588,10 @@ def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_
     check_finite("x", x)
     _check_linear(x, weight, bias)
     if event_driven and _use_kernel(x, weight) and x.numel():
+        from neurocircuits.training.linear_lif import _EventLinearFunction
+
         lead = x.shape[:-1]
-        y = _SpikingLinearFunction.apply(x.reshape(-1, x.shape[-1]), weight)
+        y = _EventLinearFunction.apply(x.reshape(-1, x.shape[-1]), weight)
         y = y.reshape(*lead, weight.shape[0])
         return y if bias is None else y + bias
     return nn.functional.linear(x, weight, bias)

@@ -106,6 +106,22 @@ if _HAVE_NUMBA:
                 cval[m] = val[k]
                 pos[idx[k]] = m + 1
 
+    @njit(cache=True, nogil=True, inline="always")
+    def _compact_row(x, row, bi, bv, indptr, idx, val):  # pragma: no cover - compiled
+        """Indices and values of the non-zeros of x[row] into bi / bv (branch-free), copied to
+        the row index at indptr[row]; returns their number."""
+        m = 0
+        for j in range(x.shape[1]):
+            xv = x[row, j]
+            bi[m] = j
+            bv[m] = xv
+            m += xv != 0
+        o = indptr[row]
+        for k in range(m):
+            idx[o + k] = bi[k]
+            val[o + k] = bv[k]
+        return m
+
     @njit(cache=True, nogil=True, fastmath=True, error_model="numpy", inline="always")
     def _add_rows(acc, M, index, value, k, k1):  # pragma: no cover - compiled
         """acc += Σ_{k <= e < k1} value[e] M[index[e]]: the gather both the forward (rows of
@@ -174,17 +190,7 @@ if _HAVE_NUMBA:
         bv = np.empty(n_in, dtype=val.dtype)
         for r in range(r_lo, r_hi):
             for t in range(T):
-                row = t * B + r
-                m = 0
-                for j in range(n_in):
-                    xv = x[row, j]
-                    bi[m] = j
-                    bv[m] = xv
-                    m += xv != 0
-                o = indptr[row]
-                for k in range(m):
-                    idx[o + k] = bi[k]
-                    val[o + k] = bv[k]
+                m = _compact_row(x, t * B + r, bi, bv, indptr, idx, val)
                 for q in range(N):
                     acc[q] = bias[q]
                 _add_rows(acc, wt, bi, bv, 0, m)
@@ -195,6 +201,23 @@ if _HAVE_NUMBA:
                     H[t, r, q] = h
                     S[t, r, q] = s
                     v[r, q] = u - s * (a_sub * thr + a_zero * u)
+
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+    def _linear_rows(x, indptr, idx, val, wt, y, r_lo, r_hi):  # pragma: no cover - compiled
+        """y[r] = Σ_{j: x[r, j] != 0} x[r, j] Wᵀ[j] for rows r_lo <= r < r_hi of x [R, n_in]
+        (wt = Wᵀ [n_in, N]); fills the row index of x for the weight gradient."""
+        n_in = x.shape[1]
+        N = y.shape[1]
+        acc = np.empty(N, dtype=y.dtype)
+        bi = np.empty(n_in, dtype=idx.dtype)
+        bv = np.empty(n_in, dtype=val.dtype)
+        for r in range(r_lo, r_hi):
+            m = _compact_row(x, r, bi, bv, indptr, idx, val)
+            for q in range(N):
+                acc[q] = 0
+            _add_rows(acc, wt, bi, bv, 0, m)
+            for q in range(N):
+                y[r, q] = acc[q]
 
     @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
     def _adjoint_rows(H, gS, v0, beta, prm, sg_kind, lam, D, g_beta, db, r_lo, r_hi):  # pragma: no cover
@@ -301,6 +324,12 @@ if _HAVE_NUMBA:
         B = H.shape[1]
         for c in prange(nb):
             _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, c * B // nb, (c + 1) * B // nb)
+
+    @njit(parallel=True, cache=True, nogil=True)
+    def _linear_par(x, indptr, idx, val, wt, y, nb):  # pragma: no cover - compiled
+        R = x.shape[0]
+        for c in prange(nb):
+            _linear_rows(x, indptr, idx, val, wt, y, c * R // nb, (c + 1) * R // nb)
 
     @njit(parallel=True, cache=True, nogil=True)
     def _adjoint_par(H, gS, v0, beta, prm, sg_kind, lam, D, g_beta, db):  # pragma: no cover
@@ -422,16 +451,9 @@ class _LinearLIFFunction(torch.autograd.Function):
         betan = _per_neuron(beta, N, H.dtype)
         Dn = D.numpy()
         _adjoint_par(Hn, gSn, v0n, betan, prm, kind, lam, Dn, g_beta, db)
-        g_w = None
-        if need[1]:
-            colptr, rows, cval = ctx.csr.columns()
-            dwt = np.empty((n_in, N), dtype=dt)
-            # one block of inputs per thread: each input's row of ∂L/∂W is summed by one
-            # thread in a fixed order, so the numbers do not depend on the thread count
-            rb = max(8, ROW_BLOCK_BYTES // (N * Dn.itemsize))
-            _weight_grad_par(colptr, rows, cval, Dn.reshape(T * B, N), dwt, rb,
-                             max(1, min(n_in, torch.get_num_threads())))
-            g_w = torch.from_numpy(dwt).t()
+        # one block of inputs per thread: each input's row of ∂L/∂W is summed by one thread in
+        # a fixed order, so the numbers do not depend on the thread count
+        g_w = _weight_grad_from(ctx.csr, Dn.reshape(T * B, N)) if need[1] else None
         g_x = D @ weight if need[0] else None
         g_b = torch.from_numpy(db.sum(0)) if bias is not None and need[2] else None
         g_beta_t = None
@@ -440,6 +462,44 @@ class _LinearLIFFunction(torch.autograd.Function):
             g_beta_t = g.sum().reshape(()) if beta.dim() == 0 else g
         g_v0 = torch.from_numpy(lam) if need[4] else None
         return g_x, g_w, g_b, g_beta_t, g_v0, None
+
+
+def _weight_grad_from(csr: _CSR, g: np.ndarray) -> Tensor:
+    """∂L/∂W [N, n_in] = gᵀ x over x's non-zeros (g = ∂L/∂(x Wᵀ) as [R, N]): gathered input by
+    input through the column index, each weight-gradient row summed by one thread."""
+    colptr, rows, cval = csr.columns()
+    N = g.shape[1]
+    dwt = np.empty((csr.n_in, N), dtype=g.dtype)
+    rb = max(8, ROW_BLOCK_BYTES // (N * g.itemsize))
+    _weight_grad_par(colptr, rows, cval, g, dwt, rb, max(1, min(csr.n_in, torch.get_num_threads())))
+    return torch.from_numpy(dwt).t()
+
+
+class _EventLinearFunction(torch.autograd.Function):
+    """``apply(x [R, n_in], weight [N, n_in]) -> x Wᵀ [R, N]``, adding only the weight rows of
+    active inputs (forward) and gathering ∂L/∂W over them (backward); saves the row index of
+    x, not x. ∂L/∂x = g W (dense) only when x requires grad."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        _use_torch_threads()
+        xn = x.detach().contiguous().numpy()
+        csr = _CSR(xn, fill=False)
+        wt = weight.detach().t().contiguous().numpy()
+        y = torch.empty((xn.shape[0], wt.shape[1]), dtype=x.dtype)
+        _linear_par(xn, csr.indptr, csr.idx, csr.val, wt, y.numpy(), max(1, min(xn.shape[0], BLOCKS)))
+        ctx.csr = csr
+        ctx.save_for_backward(weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        _use_torch_threads()
+        (weight,) = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = g @ weight if need[0] else None
+        gw = _weight_grad_from(ctx.csr, g.detach().contiguous().numpy()) if need[1] else None
+        return gx, gw
 
 
 def linear_lif_applies(x: Tensor, weight: Tensor, params) -> bool:
