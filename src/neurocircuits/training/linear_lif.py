@@ -71,26 +71,6 @@ if _HAVE_NUMBA:
         bad[c] = nb
 
     @njit(cache=True, nogil=True)
-    def _csr_fill(x, indptr, idx, val, r_lo, r_hi):  # pragma: no cover - compiled
-        """Column indices and values of the non-zeros of rows r_lo <= r < r_hi at indptr[r]:
-        compacted branch-free into a row buffer, then copied (rows never write past their
-        own segment, so blocks of rows fill in parallel)."""
-        n_in = x.shape[1]
-        bi = np.empty(n_in, dtype=idx.dtype)
-        bv = np.empty(n_in, dtype=val.dtype)
-        for r in range(r_lo, r_hi):
-            m = 0
-            for j in range(n_in):
-                xv = x[r, j]
-                bi[m] = j
-                bv[m] = xv
-                m += xv != 0
-            o = indptr[r]
-            for k in range(m):
-                idx[o + k] = bi[k]
-                val[o + k] = bv[k]
-
-    @njit(cache=True, nogil=True)
     def _column_counts(indptr, idx, cnt, r_lo, r_hi):  # pragma: no cover - compiled
         """cnt[j] = number of non-zeros of input j in rows r_lo <= r < r_hi."""
         for k in range(indptr[r_lo], indptr[r_hi]):
@@ -290,14 +270,11 @@ if _HAVE_NUMBA:
     # number of blocks, so the numbers do not depend on the thread count.
 
     @njit(parallel=True, cache=True, nogil=True)
-    def _csr_par(x, indptr, idx, val, bad, phase):  # pragma: no cover - compiled
+    def _count_par(x, counts, bad):  # pragma: no cover - compiled
         R = x.shape[0]
         nb = bad.shape[0]
         for c in prange(nb):
-            if phase == 0:
-                _row_counts(x, indptr, bad, c * R // nb, (c + 1) * R // nb, c)
-            else:
-                _csr_fill(x, indptr, idx, val, c * R // nb, (c + 1) * R // nb)
+            _row_counts(x, counts, bad, c * R // nb, (c + 1) * R // nb, c)
 
     @njit(parallel=True, cache=True, nogil=True)
     def _csc_par(indptr, idx, val, colptr, rows, cval, nb):  # pragma: no cover - compiled
@@ -353,27 +330,24 @@ ROW_BLOCK_BYTES = 512 * 1024
 
 
 class _CSR:
-    """Row-compressed non-zeros of a [R, n_in] array (NumPy), built in two parallel passes
-    (count, then fill; ``fill=False`` leaves the fill to the forward kernel, which compacts
-    every row anyway). Raises ValueError, naming ``name``, if the array holds NaN or inf."""
+    """Row-compressed non-zeros of a [R, n_in] array (NumPy). The constructor counts them per
+    row (one parallel pass, which also rejects NaN / inf, naming ``name``) and allocates the
+    index; the kernels that compact each row anyway (``_compact_row``) fill it."""
 
     __slots__ = ("indptr", "idx", "val", "n_in")
 
-    def __init__(self, xn: np.ndarray, name: str = "x", fill: bool = True):
+    def __init__(self, xn: np.ndarray, name: str = "x"):
         R, n_in = xn.shape
         self.n_in = n_in
         indptr = np.zeros(R + 1, dtype=np.int64)
         bad = np.zeros(max(1, min(R, BLOCKS)), dtype=np.int64)
-        _csr_par(xn, indptr, np.empty(0, np.int32), np.empty(0, xn.dtype), bad, 0)
+        _count_par(xn, indptr, bad)
         if bad.sum():
             raise ValueError(f"{name} contains {int(bad.sum())} NaN or infinite value(s)")
         np.cumsum(indptr, out=indptr)
-        nnz = int(indptr[-1])
         self.indptr = indptr
-        self.idx = np.empty(nnz, dtype=np.int32)
-        self.val = np.empty(nnz, dtype=xn.dtype)
-        if fill:
-            _csr_par(xn, indptr, self.idx, self.val, bad, 1)
+        self.idx = np.empty(int(indptr[-1]), dtype=np.int32)
+        self.val = np.empty(int(indptr[-1]), dtype=xn.dtype)
 
     def columns(self):
         """(colptr [n_in + 1], rows, values): for input j, the rows where it is non-zero."""
@@ -411,7 +385,7 @@ class _LinearLIFFunction(torch.autograd.Function):
         T, B, n_in = x.shape
         N = weight.shape[0]
         xn = x.detach().reshape(T * B, n_in).contiguous().numpy()
-        csr = _CSR(xn, fill=False)  # counts and NaN check; the forward kernel fills it
+        csr = _CSR(xn)  # counts and NaN check; the forward kernel fills it
         wt = weight.detach().t().contiguous().numpy()  # [n_in, N]: one row per input
         b = (_per_neuron(bias, N, x.dtype) if bias is not None
              else np.zeros(N, dtype=xn.dtype))
@@ -484,7 +458,7 @@ class _EventLinearFunction(torch.autograd.Function):
     def forward(ctx, x, weight):
         _use_torch_threads()
         xn = x.detach().contiguous().numpy()
-        csr = _CSR(xn, fill=False)
+        csr = _CSR(xn)
         wt = weight.detach().t().contiguous().numpy()
         y = torch.empty((xn.shape[0], wt.shape[1]), dtype=x.dtype)
         _linear_par(xn, csr.indptr, csr.idx, csr.val, wt, y.numpy(), max(1, min(xn.shape[0], BLOCKS)))
