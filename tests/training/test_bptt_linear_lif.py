@@ -145,3 +145,23 @@ def test_bad_input_is_rejected_with_clear_messages():
     bad[1, 0, 3] = float("nan")
     with pytest.raises(ValueError):
         linear_lif(bad, W, None, LIFParams(0.9))
+
+
+@pytest.mark.parametrize("T,B,n_in,N,p", [(1, 1, 5, 33, 0.5), (3, 2, 7, 40, 0.0), (2, 17, 300, 50, 0.05)])
+def test_edge_shapes_silent_input_and_more_rows_than_blocks(T, B, n_in, N, p):
+    from neurocircuits.training.linear_lif import BLOCKS
+
+    assert 17 > BLOCKS  # the last case has more batch rows than work blocks
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(T, B, n_in, generator=g, **F64) < p).double()
+    W = torch.randn(N, n_in, generator=g, **F64).requires_grad_()
+    b = torch.randn(N, generator=g, **F64).requires_grad_()
+    S, st = linear_lif(x, W, b, LIFParams(0.9))
+    S0, st0 = lif_sequence(torch.nn.functional.linear(x, W, b), LIFState(torch.zeros(B, N, **F64)),
+                           LIFParams(0.9))
+    assert torch.equal(S, S0)
+    w_out = torch.arange(N, **F64)
+    g1 = torch.autograd.grad((S * w_out).sum() + st.v.sum(), (W, b))
+    g0 = torch.autograd.grad((S0 * w_out).sum() + st0.v.sum(), (W, b))
+    for a, c in zip(g1, g0):
+        torch.testing.assert_close(a, c, rtol=1e-10, atol=1e-10)
