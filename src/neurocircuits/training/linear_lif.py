@@ -6,11 +6,11 @@ and a LIF layer without synaptic current (equations of :mod:`neurocircuits.neuro
     i_t = x_t Wᵀ + b,   u_t = β v_{t-1} + i_t,   h_t = u_t - θ,   s_t = H(h_t),
     v_t = u_t - s_t θ  (subtract)  |  u_t (1 - s_t)  (zero)  |  u_t  (none)
 
-Forward: for every step and batch row the kernel adds the weight rows of the *active* inputs
-only (about p n_in of them at spike probability p) straight into the membrane update, on tiles
-of :data:`TILE` neurons whose weights stay in the core's cache; the [T, B, N] input current is
-never materialised. What is kept for backward: H = u - θ (tiled) and the row-compressed
-non-zeros of x.
+Forward: a counting pass over x (which also rejects NaN / inf) sizes the row index; then, for
+every batch row and step, the kernel compacts the row's *active* inputs (about p n_in of them
+at spike probability p), records them in the row index and adds their rows of Wᵀ straight
+into the membrane update; the [T, B, N] input current is never materialised. What is kept for
+backward: H = u - θ [T, B, N] and the row index (indices and values of x's non-zeros).
 
 Backward: the adjoint of the LIF recursion in reverse time (λ = ∂L/∂v after step t)::
 
@@ -19,13 +19,15 @@ Backward: the adjoint of the LIF recursion in reverse time (λ = ∂L/∂v after
     λ_{t-1} = β di_t,   ∂L/∂β += Σ di_t v_{t-1},   ∂L/∂b += Σ di_t
 
 and the weight gradient ∂L/∂W[n, j] = Σ_{t, r} di_t[r, n] x_t[r, j] over the active inputs
-only. It is gathered input by input: for each step t and input j, the rows r where j is active
-(a per-step column index built from the row index) are summed first and added to the weight
-gradient once, instead of one read-modify-write of a weight-gradient row per active input.
-∂L/∂x = di W is computed (one dense product) only when x requires grad.
+only. It is gathered input by input: for each input j the rows (t, r) where j is active (a
+column index built from the row index by a counting sort) are summed in a buffer, reading
+∂L/∂i in cache-sized blocks of rows, and each weight-gradient row is written by one thread,
+instead of one read-modify-write of a weight-gradient row per active input. ∂L/∂x = di W is
+computed (one dense product) only when x requires grad.
 
 Arithmetic runs in the dtype of the input (float32 stays float32: every constant the kernels
-use is passed in that dtype).
+use is passed in that dtype). The kernels are split over batch rows (or inputs) in a fixed
+number of blocks and run on torch's threads, so the numbers do not depend on the thread count.
 
 References: event-driven sparse products in spiking networks, Perez-Nieves & Goodman 2021
 "Sparse spiking gradient descent" (NeurIPS, arXiv:2105.08810); surrogate-gradient BPTT,
@@ -500,13 +502,13 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     v_0. The same numbers as ``lif_sequence(spiking_linear(x, W, b), state, params)`` up to
     floating-point summation order, and the same gradients (w.r.t. x, W, b, β and v_0).
 
-    On CPU (Numba) the kernel works on tiles of :data:`TILE` neurons: for each step it adds the
-    weight columns of the active inputs only (as :func:`spiking_linear`) straight into the
-    membrane update, without materialising the [T, B, N] input current; the backward pass
-    runs the LIF adjoint (module docstring) and accumulates ∂L/∂W = Σ_t di_tᵀ x_t over the
-    active inputs only, again without a [T, B, N] current gradient (unless x requires grad:
-    then ∂L/∂x = di W, one dense product). Memory kept for backward: H = u - θ [T, B, N] and the
-    indices and values of the non-zero inputs (CSR), ~p of x's size at spike probability p.
+    On CPU (Numba, at least 32 neurons) the kernels of the module docstring run: for each step
+    and batch row the weight columns of the active inputs only are added straight into the
+    membrane update, without materialising the [T, B, N] input current; the backward pass runs
+    the LIF adjoint and gathers ∂L/∂W = Σ_t di_tᵀ x_t over the active inputs only (∂L/∂x = di W,
+    one dense product, only when x requires grad). Memory kept for backward: H = u - θ
+    [T, B, N] and the indices and values of the non-zero inputs, ~p of x's size at spike
+    probability p.
 
     Reference: event-driven sparse products in spiking networks, Perez-Nieves & Goodman 2021
     (NeurIPS, arXiv:2105.08810); surrogate-gradient BPTT, Neftci, Mostafa & Zenke 2019
