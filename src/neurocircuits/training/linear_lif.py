@@ -40,7 +40,7 @@ import math
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from neurocircuits.training.bptt import (_HAVE_NUMBA, _RESET_CODE, EVENT_MIN_OUT, _as_tensor,
                                          _check_linear, _Config, _surrogate_code, _use_torch_threads,
