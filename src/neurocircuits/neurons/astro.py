@@ -61,9 +61,11 @@ from torch import Tensor, nn
 from neurocircuits.neurons.lif import (
     RESET_MODES,
     _check_decay,
+    _check_state_tensor,
     _init_recurrent,
     _TimeConstants,
     check_finite,
+    reset_membrane,
 )
 from neurocircuits.surrogate import FastSigmoid, Surrogate, check_surrogate
 from neurocircuits.validation import check_float, check_int, check_last_dim, check_tensor
@@ -122,15 +124,6 @@ def _check_coupling(name: str, value, g: int):
     return check_float(name, value)
 
 
-def _check_state(name: str, t, shape, dtype):
-    check_tensor("state." + name, t, dtype_kind="float", finite=False)
-    check_finite("state." + name, t)
-    if tuple(t.shape) != tuple(shape):
-        raise ValueError(f"state.{name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
-    if t.dtype != dtype:
-        raise TypeError(f"state.{name} has dtype {t.dtype}, expected {dtype} (the input's)")
-
-
 def check_astro_inputs(x: Tensor, state, params, *, sequence: bool, w_rec: Tensor | None) -> int:
     """Validate input, state and parameters; returns the number of astrocytes G."""
     check_tensor("x", x, ndim=3 if sequence else 2, dtype_kind="float", finite=False)
@@ -147,9 +140,9 @@ def check_astro_inputs(x: Tensor, state, params, *, sequence: bool, w_rec: Tenso
     if g < 1 or n % g:
         raise ValueError(f"state.c must have a number of astrocytes G dividing N = {n}, got "
                          f"shape {tuple(state.c.shape)}")
-    _check_state("v", state.v, (b, n), x.dtype)
-    _check_state("s", state.s, (b, n), x.dtype)
-    _check_state("c", state.c, (b, g), x.dtype)
+    _check_state_tensor("v", state.v, (b, n), x.dtype)
+    _check_state_tensor("s", state.s, (b, n), x.dtype)
+    _check_state_tensor("c", state.c, (b, g), x.dtype)
     _check_decay("beta", params.beta, n)
     _check_decay("gamma", params.gamma, g)
     _check_coupling("k_thr", params.k_thr, g)
@@ -224,13 +217,7 @@ def _step(x, v, s_prev, c, w_rec, p):
     u = p.beta * v + _modulation(p.k_gain, c, n) * cur
     thr = p.threshold * _modulation(p.k_thr, c, n)
     s = p.surrogate(u - thr)
-    r = s.detach() if p.detach_reset else s
-    if p.reset == "subtract":
-        v_new = u - r * thr
-    elif p.reset == "zero":
-        v_new = u * (1.0 - r)
-    else:
-        v_new = u
+    v_new = reset_membrane(u, s.detach() if p.detach_reset else s, thr, p.reset)
     c_new = _uptake(c, _group_mean(s, g), p.gamma, p.rho)
     return s, v_new, c_new
 

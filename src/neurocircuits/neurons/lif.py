@@ -225,6 +225,16 @@ def check_lif_inputs(x: Tensor, state, params, *, sequence: bool, adaptive: bool
 
 
 # ------------------------------------------------------------------------ the equations
+def reset_membrane(u, s, thr, reset: str):
+    """Membrane after the spike s at threshold thr: u - s θ ("subtract"), u (1 - s) ("zero"),
+    or u ("none"). Shared by every LIF-type step so that the reset modes mean the same."""
+    if reset == "subtract":
+        return u - s * thr
+    if reset == "zero":
+        return u * (1.0 - s)
+    return u
+
+
 def _step(x, v, i, a, s_prev, beta, alpha, rho, w_rec, threshold, adapt, reset, detach, sg):
     """One step of the equations in the module docstring (no validation; autograd-friendly).
     Returns (s, v, i, a). ``i`` / ``a`` / ``w_rec`` are None when absent."""
@@ -233,13 +243,7 @@ def _step(x, v, i, a, s_prev, beta, alpha, rho, w_rec, threshold, adapt, reset, 
     u = beta * v + i_new
     thr = threshold if a is None else threshold + adapt * a
     s = sg(u - thr)
-    r = s.detach() if detach else s
-    if reset == "subtract":
-        v_new = u - r * thr
-    elif reset == "zero":
-        v_new = u * (1.0 - r)
-    else:
-        v_new = u
+    v_new = reset_membrane(u, s.detach() if detach else s, thr, reset)
     a_new = None if a is None else rho * a + (1.0 - rho) * s
     return s, v_new, (None if alpha is None else i_new), a_new
 

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from neurocircuits.neurons.lif import ALIFState, LIFState, check_finite
+from neurocircuits.neurons.lif import ALIFState, LIFState, check_finite, reset_membrane
 from neurocircuits.validation import check_int, check_tensor
 
 __all__ = ["FusedLIFFunction", "fused_lif", "SpikingLinear", "spiking_linear", "numba_available",
@@ -110,12 +110,7 @@ class FusedLIFFunction(torch.autograd.Function):
             s = (h >= 0).to(x.dtype)
             H[t] = h
             S[t] = s
-            if cfg.reset == "subtract":
-                v = u - s * thr
-            elif cfg.reset == "zero":
-                v = u * (1.0 - s)
-            else:
-                v = u
+            v = reset_membrane(u, s, thr, cfg.reset)
             if a is not None:
                 a = rho * a + (1.0 - rho) * s
         ctx.cfg = cfg
