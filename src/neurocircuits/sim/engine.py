@@ -83,6 +83,30 @@ def _take_arrivals(ring, j0, j1, j2, usev):
     return xv, xe, xi
 
 
+@njit(cache=True, inline="always")
+def _inputs(ring, base, N, s0, k, usev, ge, gi, iext, Ib0):
+    """Neuron i = s0 + k of a population whose ring slots start at ``base``: takes this step's
+    arrivals (clearing them) and returns (i, voltage jump, exc and inh synaptic state with the
+    arrivals added, bias + external current). Unsigned indices: no negative-index wraparound,
+    so the loops that call it vectorise."""
+    i = np.uint64(s0 + k)
+    xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(base + N + s0 + k),
+                                np.uint64(base + 2 * N + s0 + k), usev)
+    return i, xv, ge[i] + xe, gi[i] + xi, Ib0 + iext[i]
+
+
+@njit(cache=True, inline="always")
+def _advance(i, vo, vn, Ge, Gi, de, di, th, vr, tref, v, ge, gi, ref, flag):
+    """End of neuron i's step: hold vo while refractory (else take vn), decay the synaptic
+    state, then threshold, reset and refractory count. Returns the potential before reset."""
+    r = ref[i]
+    vi = vo if r > 0 else vn
+    ge[i] = Ge * de
+    gi[i] = Gi * di
+    _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+    return vi
+
+
 @njit(cache=True)
 def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, usev):
     dm = pt[M.P_DM]
@@ -94,24 +118,11 @@ def _update_lif(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag, use
     Ib0 = pt[M.P_IB]
     th = pt[M.P_TH]
     vr = pt[M.P_VR]
-    b1 = base + N
-    b2 = base + 2 * N
-    # unsigned indices: no negative-index wraparound, so the loop vectorises
-    for k in range(s1 - s0):
-        i = np.uint64(s0 + k)
-        # usev is loop-invariant: the compiler unswitches it
-        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
-                                    np.uint64(b2 + s0 + k), usev)
-        Ie = ge[i] + xe
-        Ii = gi[i] + xi
-        Ib = Ib0 + iext[i]
-        r = ref[i]
+    for k in range(s1 - s0):  # usev is loop-invariant: the compiler unswitches it
+        i, xv, Ie, Ii, Ib = _inputs(ring, base, N, s0, k, usev, ge, gi, iext, Ib0)
         vo = v[i]
         vn = EL + Ib + (vo - EL - Ib) * dm + Ie * Pe + Ii * Pi + xv
-        vi = vo if r > 0 else vn
-        ge[i] = Ie * de
-        gi[i] = Ii * di
-        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+        _advance(i, vo, vn, Ie, Ii, de, di, th, vr, tref, v, ge, gi, ref, flag)
 
 
 @njit(cache=True)
@@ -125,24 +136,11 @@ def _update_cond_euler(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, fl
     Ee = pt[M.P_EE]
     Ei = pt[M.P_EI]
     dtau = pt[M.P_DTAU]
-    b1 = base + N
-    b2 = base + 2 * N
-    # unsigned indices: no negative-index wraparound, so the loop vectorises
-    for k in range(s1 - s0):
-        i = np.uint64(s0 + k)
-        # usev is loop-invariant: the compiler unswitches it
-        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
-                                    np.uint64(b2 + s0 + k), usev)
-        Ge = ge[i] + xe
-        Gi = gi[i] + xi
-        Ib = Ib0 + iext[i]
-        r = ref[i]
+    for k in range(s1 - s0):  # usev is loop-invariant: the compiler unswitches it
+        i, xv, Ge, Gi, Ib = _inputs(ring, base, N, s0, k, usev, ge, gi, iext, Ib0)
         vo = v[i]
         vn = vo + dtau * (Ge * (Ee - vo) + Gi * (Ei - vo) - (vo - EL) + Ib) + xv
-        vi = vo if r > 0 else vn
-        ge[i] = Ge * de
-        gi[i] = Gi * di
-        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+        _advance(i, vo, vn, Ge, Gi, de, di, th, vr, tref, v, ge, gi, ref, flag)
 
 
 @njit(cache=True)
@@ -156,26 +154,13 @@ def _update_cond_exp(s0, s1, base, N, pt, tref, v, ge, gi, ref, ring, iext, flag
     Ee = pt[M.P_EE]
     Ei = pt[M.P_EI]
     dtau = pt[M.P_DTAU]
-    b1 = base + N
-    b2 = base + 2 * N
-    # unsigned indices: no negative-index wraparound, so the loop vectorises
-    for k in range(s1 - s0):
-        i = np.uint64(s0 + k)
-        # usev is loop-invariant: the compiler unswitches it
-        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
-                                    np.uint64(b2 + s0 + k), usev)
-        Ge = ge[i] + xe
-        Gi = gi[i] + xi
-        Ib = Ib0 + iext[i]
-        r = ref[i]
+    for k in range(s1 - s0):  # usev is loop-invariant: the compiler unswitches it
+        i, xv, Ge, Gi, Ib = _inputs(ring, base, N, s0, k, usev, ge, gi, iext, Ib0)
         vo = v[i]
         gt = 1.0 + Ge + Gi
         vinf = (EL + Ib + Ge * Ee + Gi * Ei) / gt
         vn = vinf + (vo - vinf) * np.exp(-dtau * gt) + xv
-        vi = vo if r > 0 else vn
-        ge[i] = Ge * de
-        gi[i] = Gi * di
-        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
+        _advance(i, vo, vn, Ge, Gi, de, di, th, vr, tref, v, ge, gi, ref, flag)
 
 
 @njit(cache=True)
@@ -194,27 +179,15 @@ def _update_adex(s0, s1, base, N, pt, tref, v, ge, gi, ref, wad, ring, iext, fla
     a = pt[M.P_A]
     bw = pt[M.P_B]
     dtw = pt[M.P_DTW]
-    b1 = base + N
-    b2 = base + 2 * N
-    for k in range(s1 - s0):
-        i = np.uint64(s0 + k)
-        # usev is loop-invariant: the compiler unswitches it
-        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
-                                    np.uint64(b2 + s0 + k), usev)
-        Ie = ge[i] + xe
-        Ii = gi[i] + xi
-        Ib = Ib0 + iext[i]
-        r = ref[i]
+    for k in range(s1 - s0):  # usev is loop-invariant: the compiler unswitches it
+        i, xv, Ie, Ii, Ib = _inputs(ring, base, N, s0, k, usev, ge, gi, iext, Ib0)
         vo = v[i]
         wo = wad[i]
         ex = DT * np.exp(min((vo - VT) / DT, M.EXP_ARG_MAX))
         vn = vo + dtau * (-(vo - EL) + ex - wo * igl + Ib + Ie + Ii) + xv
         wn = wo + dtw * (a * (vo - EL) - wo)
-        vi = vo if r > 0 else vn
-        ge[i] = Ie * de
-        gi[i] = Ii * di
+        vi = _advance(i, vo, vn, Ie, Ii, de, di, th, vr, tref, v, ge, gi, ref, flag)
         wad[i] = wn + bw if vi >= th else wn
-        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
 
 
 @njit(cache=True)
@@ -229,26 +202,14 @@ def _update_izh(s0, s1, base, N, pt, tref, v, ge, gi, ref, wad, ring, iext, flag
     a = pt[M.P_A]
     bu = pt[M.P_B]
     du = pt[M.P_D]
-    b1 = base + N
-    b2 = base + 2 * N
-    for k in range(s1 - s0):
-        i = np.uint64(s0 + k)
-        # usev is loop-invariant: the compiler unswitches it
-        xv, xe, xi = _take_arrivals(ring, np.uint64(base + s0 + k), np.uint64(b1 + s0 + k),
-                                    np.uint64(b2 + s0 + k), usev)
-        Ie = ge[i] + xe
-        Ii = gi[i] + xi
-        Ib = Ib0 + iext[i]
-        r = ref[i]
+    for k in range(s1 - s0):  # usev is loop-invariant: the compiler unswitches it
+        i, xv, Ie, Ii, Ib = _inputs(ring, base, N, s0, k, usev, ge, gi, iext, Ib0)
         vo = v[i]
         uo = wad[i]
         vn = vo + dt * (0.04 * vo * vo + 5.0 * vo + 140.0 - uo + Ib + Ie + Ii) + xv
         un = uo + dt * a * (bu * vo - uo)
-        vi = vo if r > 0 else vn
-        ge[i] = Ie * de
-        gi[i] = Ii * di
+        vi = _advance(i, vo, vn, Ie, Ii, de, di, th, vr, tref, v, ge, gi, ref, flag)
         wad[i] = un + du if vi >= th else un
-        _finish(i, vi, th, vr, tref, max(r - 1, 0), v, ref, flag)
 
 
 @njit(cache=True)
