@@ -427,8 +427,6 @@ class _LinearLIFFunction(torch.autograd.Function):
         betan = _per_neuron(beta, N, H.dtype)
         Dn = D.numpy()
         _adjoint_par(Hn, gSn, v0n, betan, prm, kind, lam, Dn, g_beta, db)
-        # one block of inputs per thread: each input's row of ∂L/∂W is summed by one thread in
-        # a fixed order, so the numbers do not depend on the thread count
         g_w = _weight_grad_from(ctx.csr, Dn.reshape(T * B, N)) if need[1] else None
         g_x = D @ weight if need[0] else None
         g_b = torch.from_numpy(db.sum(0)) if bias is not None and need[2] else None
@@ -442,7 +440,8 @@ class _LinearLIFFunction(torch.autograd.Function):
 
 def _weight_grad_from(csr: _CSR, g: np.ndarray) -> Tensor:
     """∂L/∂W [N, n_in] = gᵀ x over x's non-zeros (g = ∂L/∂(x Wᵀ) as [R, N]): gathered input by
-    input through the column index, each weight-gradient row summed by one thread."""
+    input through the column index, one block of inputs per thread; each weight-gradient row
+    is summed by one thread in a fixed order, so the numbers do not depend on the thread count."""
     colptr, rows, cval = csr.columns()
     N = g.shape[1]
     dwt = np.empty((csr.n_in, N), dtype=g.dtype)
