@@ -61,6 +61,7 @@ from torch import Tensor, nn
 from neurocircuits.neurons.lif import (
     RESET_MODES,
     _check_decay,
+    _check_spiking,
     _check_state_tensor,
     _init_recurrent,
     _TimeConstants,
@@ -150,12 +151,7 @@ def check_astro_inputs(x: Tensor, state, params, *, sequence: bool, w_rec: Tenso
     _check_coupling("k_cur", params.k_cur, g)
     if params.rho is not None:
         check_float("rho (dt/tau_rise)", params.rho, positive=True)
-    check_float("threshold", params.threshold, positive=True)
-    if params.reset not in RESET_MODES:
-        raise ValueError(f"reset must be one of {RESET_MODES}, got {params.reset!r}")
-    if not isinstance(params.detach_reset, bool):
-        raise TypeError(f"detach_reset must be a bool, got {params.detach_reset!r}")
-    check_surrogate(params.surrogate)
+    _check_spiking(params)
     if w_rec is not None:
         check_tensor("w_rec", w_rec, ndim=2, dtype_kind="float")
         if tuple(w_rec.shape) != (n, n):

@@ -171,16 +171,21 @@ def _check_decay(name: str, value, n: int | None):
     return v
 
 
-def _check_common(params, n: int):
-    _check_decay("beta", params.beta, n)
-    if params.alpha is not None:
-        _check_decay("alpha", params.alpha, n)
+def _check_spiking(params) -> None:
+    """Threshold, reset mode, detached reset and surrogate of any LIF-type parameter set."""
     check_float("threshold", params.threshold, positive=True)
     if params.reset not in RESET_MODES:
         raise ValueError(f"reset must be one of {RESET_MODES}, got {params.reset!r}")
     if not isinstance(params.detach_reset, bool):
         raise TypeError(f"detach_reset must be a bool, got {params.detach_reset!r}")
     check_surrogate(params.surrogate)
+
+
+def _check_common(params, n: int):
+    _check_decay("beta", params.beta, n)
+    if params.alpha is not None:
+        _check_decay("alpha", params.alpha, n)
+    _check_spiking(params)
 
 
 def _check_state_tensor(name: str, t, shape, dtype) -> None:
