@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
 	# the io extra (Neo, NWB) is installed so that its round-trip tests run rather than skip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,io]'
+	# compile the C++ training kernels (without a C++ compiler the Numba ones are used)
+	$(PY) -m neurocircuits.kernels
 	touch $(STAMP)
 
 # Claims that fail are reported on the page (exit 1 of `run`); only a crash fails the demo.

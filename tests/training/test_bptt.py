@@ -18,7 +18,8 @@ from neurocircuits.neurons.lif import (
     lif_sequence,
 )
 from neurocircuits.surrogate import ATan, FastSigmoid, Gaussian, Sigmoid, Triangle
-from neurocircuits.training.bptt import SpikingLinear, fused_lif, numba_available, spiking_linear
+from neurocircuits import kernels
+from neurocircuits.training.bptt import SpikingLinear, fused_lif, spiking_linear
 
 F64 = dict(dtype=torch.float64)
 SURROGATES = [FastSigmoid(), ATan(), Triangle(0.8), Sigmoid(), Gaussian()]
@@ -66,7 +67,17 @@ def _run(t, adaptive, reset, detach, sg, fused):
     return S.detach(), torch.autograd.grad(loss, leaves)
 
 
-BACKENDS = ["torch", "numba"] if numba_available() else ["torch"]
+COMPILED = [name for name in kernels.NAMES if kernels.available(name)]
+BACKENDS = ["torch"] + COMPILED
+
+
+@pytest.fixture(params=COMPILED or [None])
+def compiled(request):
+    """Each compiled kernel backend available here in turn (skips if there is none)."""
+    if request.param is None:
+        pytest.skip("no compiled kernels (neither the C++ library nor Numba) here")
+    with kernels.use(request.param):
+        yield request.param
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -93,7 +104,7 @@ def test_fused_equals_autograd_variants(adaptive, syn, rec, reset, detach, backe
     sg = SURROGATES[(int(adaptive) + 2 * int(syn) + int(rec) + len(reset)) % len(SURROGATES)]
     t = _problem(2, adaptive, syn, rec)
     S1, g1 = _run(t, adaptive, reset, detach, sg, fused=False)
-    if rec and backend == "numba":
+    if rec and backend in kernels.NAMES:
         with pytest.raises(ValueError, match="feed-forward"):
             _run(t, adaptive, reset, detach, sg, fused=backend)
         return
@@ -209,9 +220,8 @@ def events_always(monkeypatch):
     monkeypatch.setattr(bptt, "EVENT_MIN_OUT", 1)
 
 
-@pytest.mark.skipif(not numba_available(), reason="numba not installed")
 @pytest.mark.parametrize("binary", [True, False])
-def test_spiking_linear_matches_dense(binary, events_always):
+def test_spiking_linear_matches_dense(binary, events_always, compiled):
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(7, 5, 40, generator=g, **F64) < 0.15).double()
     if not binary:
@@ -230,8 +240,7 @@ def test_spiking_linear_matches_dense(binary, events_always):
         assert torch.allclose(a, c, rtol=0, atol=1e-12)
 
 
-@pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_spiking_linear_threads_and_no_input_grad(events_always):
+def test_spiking_linear_threads_and_no_input_grad(events_always, compiled):
     g = torch.Generator().manual_seed(1)
     x = (torch.rand(64, 30, generator=g) < 0.1).float()
     layer = SpikingLinear(30, 7, generator=torch.Generator().manual_seed(2))
@@ -284,8 +293,7 @@ def test_same_code_on_cuda():
     assert torch.allclose(lin(x.cuda()), torch.nn.functional.linear(x.cuda(), lin.weight, lin.bias))
 
 
-@pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_fused_kernel_splits_large_layers_over_threads_with_the_same_numbers():
+def test_fused_kernel_splits_large_layers_over_threads_with_the_same_numbers(compiled):
     from neurocircuits.training import bptt
 
     g = torch.Generator().manual_seed(4)

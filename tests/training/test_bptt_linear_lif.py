@@ -5,13 +5,22 @@ import itertools
 import pytest
 import torch
 
+from neurocircuits import kernels
 from neurocircuits.neurons.lif import LIFParams, LIFState, lif_sequence
 from neurocircuits.surrogate import ATan, FastSigmoid, Gaussian, Sigmoid, Surrogate, Triangle
 from neurocircuits.training import bptt
 from neurocircuits.training.bptt import spiking_linear
 from neurocircuits.training.linear_lif import linear_lif, linear_lif_applies
 
-pytestmark = pytest.mark.skipif(not bptt.numba_available(), reason="needs numba")
+COMPILED = [name for name in kernels.NAMES if kernels.available(name)]
+pytestmark = pytest.mark.skipif(not COMPILED, reason="no compiled kernels (C++ library or Numba) here")
+
+
+@pytest.fixture(autouse=True, params=COMPILED or [None])
+def backend(request):
+    """Every test runs on each compiled kernel backend available here."""
+    with kernels.use(request.param):
+        yield request.param
 
 F64 = dict(dtype=torch.float64)
 

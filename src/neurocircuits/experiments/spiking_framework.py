@@ -304,13 +304,7 @@ def _worker() -> None:
     threads = int(cfg.pop("threads"))
     cpus = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, set(cpus[:threads]))
-    torch.set_num_threads(threads)
-    try:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except Exception:
-        pass
+    torch.set_num_threads(threads)  # our compiled kernels, Numba's included, follow this
     lib = cfg.pop("lib")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     res = measure(lib, **cfg)

@@ -127,28 +127,19 @@ def decay_from_tau(tau_ms, dt_ms: float):
 
 
 # ------------------------------------------------------------------------------- checks
-try:
-    from numba import njit as _njit
-
-    @_njit(cache=True, nogil=True)
-    def _count_nonfinite(a):  # pragma: no cover - compiled
-        n = 0
-        for k in range(a.size):
-            n += not np.isfinite(a[k])
-        return n
-
-except Exception:  # pragma: no cover - numba missing
-    _count_nonfinite = None
-
-
 def check_finite(name: str, x: Tensor) -> Tensor:
     """Reject NaN / inf in a floating tensor with a message naming it. On CPU this is one
     compiled pass over the data (``torch.isfinite(x).all()`` costs a boolean temporary and is
     several times slower on large inputs)."""
     if not x.is_floating_point() or x.numel() == 0:
         return x
-    if _count_nonfinite is not None and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
-        bad = int(_count_nonfinite(x.detach().contiguous().view(-1).numpy()))
+    k = None
+    if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        from neurocircuits import kernels
+
+        k = kernels.get()
+    if k is not None:
+        bad = k.count_nonfinite(x.detach().contiguous().view(-1).numpy(), torch.get_num_threads())
     else:
         bad = int((~torch.isfinite(x)).sum())
     if bad:
@@ -289,11 +280,11 @@ def _sequence_plain(x, state, params, w_rec, adaptive):
     return spikes, LIFState(v, i, spikes[-1])
 
 
-FUSED_BACKENDS = (False, True, "torch", "numba")
+FUSED_BACKENDS = (False, True, "torch", "native", "numba")
 
 
 def _check_fused(fused):
-    if not (isinstance(fused, bool) or fused in ("torch", "numba")):
+    if not (isinstance(fused, bool) or fused in FUSED_BACKENDS[2:]):
         raise ValueError(f"fused must be one of {FUSED_BACKENDS}, got {fused!r}")
     return fused
 
@@ -306,8 +297,8 @@ def lif_sequence(x: Tensor, state: LIFState, params: LIFParams, w_rec: Tensor | 
     ``fused=True`` runs the whole loop in one custom autograd function
     (:class:`neurocircuits.training.bptt.FusedLIFFunction`), which gives the same spikes and
     gradients and stores only the pre-threshold membrane for the backward pass. Its time loop
-    runs as a compiled Numba kernel on CPU (feed-forward layers) and as tensor operations
-    elsewhere; ``fused="torch"`` or ``"numba"`` forces one."""
+    runs as a compiled kernel on CPU (feed-forward layers; :mod:`neurocircuits.kernels`) and as
+    tensor operations elsewhere; ``fused="torch"``, ``"native"`` or ``"numba"`` forces one."""
     _check_fused(fused)
     check_lif_inputs(x, state, params, sequence=True, adaptive=False, w_rec=w_rec)
     if fused:
@@ -384,7 +375,8 @@ class LIF(_TimeConstants):
     ``tau_syn_ms`` (None: no synaptic current), ``threshold``, ``reset`` ("subtract", "zero",
     "none"), ``detach_reset``, ``surrogate`` (instance or name), ``learn_tau`` (learn log τ
     per neuron), ``fused`` (run sequences with the fused kernel, the default; ``"torch"`` or
-    ``"numba"`` picks its implementation, ``True`` chooses Numba on CPU when it applies).
+    ``"native"`` or ``"numba"`` picks its implementation, ``True`` chooses the compiled
+    kernels on CPU when they apply).
     """
 
     adaptive = False

@@ -29,7 +29,8 @@ On CPU it runs the event-driven kernels of :mod:`neurocircuits.training.linear_l
 row the weight columns of the active inputs only are added (forward), and ∂L/∂W is gathered
 input by input over the rows where that input is active (backward); the input gradient
 W-product is skipped when x does not require grad. With spike probability p this does ~p of
-the dense arithmetic. On other devices, or without Numba, it falls back to the dense product.
+the dense arithmetic. On other devices, or without compiled kernels, it falls back to the dense
+product.
 
 References: surrogate-gradient BPTT, Neftci, Mostafa & Zenke 2019 (arXiv:1901.09948); fused
 multi-step CUDA kernels for LIF layers, Fang et al. 2023 "SpikingJelly" (Science Advances 9,
@@ -89,8 +90,8 @@ class FusedLIFFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, v0, i0, a0, s0, beta, alpha, rho, w_rec, cfg):
-        if cfg.backend == "numba":
-            return _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg)
+        if cfg.backend != "torch":
+            return _compiled_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg)
         T = x.shape[0]
         thr0, b = cfg.threshold, cfg.adapt
         H = torch.empty_like(x)
@@ -125,8 +126,8 @@ class FusedLIFFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gS, gv, *rest):
         cfg = ctx.cfg
-        if cfg.backend == "numba":
-            return _numba_backward(ctx, gS, gv, *rest)
+        if cfg.backend != "torch":
+            return _compiled_backward(ctx, gS, gv, *rest)
         H, I_traj, v0, i0, a0, s0, beta, alpha, rho, w_rec = ctx.saved_tensors
         rest = list(rest)
         gi = rest.pop(0) if cfg.has_syn else None
@@ -227,20 +228,25 @@ def _as_tensor(p, like: Tensor):
     return torch.tensor(float(p), device=like.device, dtype=like.dtype)
 
 
-def _numba_applies(x, w_rec) -> bool:
-    return (_HAVE_NUMBA and w_rec is None and x.device.type == "cpu"
-            and x.dtype in (torch.float32, torch.float64))
+def _compiled_applies(x, w_rec) -> bool:
+    """Whether the compiled time loop can run this layer (CPU, float32/64, feed-forward)."""
+    return w_rec is None and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
 
 
 def _fused_sequence(x, state, params, w_rec, adaptive, backend=True):
     """Fused run of an already validated call (see :func:`fused_lif`). ``backend``: True
-    (Numba where it applies: CPU, float32/64, feed-forward; else torch), "torch" or "numba"."""
+    (the compiled kernels of :mod:`neurocircuits.kernels` where they apply: CPU, float32/64,
+    feed-forward; else torch), "torch", or a compiled backend forced: "native" or "numba"."""
+    from neurocircuits import kernels
+
     p = params
-    if backend == "numba" and not _numba_applies(x, w_rec):
-        raise ValueError("the Numba fused kernel needs Numba, a CPU float32/float64 input and a "
+    if backend in kernels.NAMES and not (kernels.available(backend) and _compiled_applies(x, w_rec)):
+        raise ValueError(f"the {backend} fused kernel needs that backend to be available here "
+                         f"(kernels.available({backend!r})), a CPU float32/float64 input and a "
                          "feed-forward layer (no w_rec); use fused=True or 'torch'")
     if backend is True:
-        backend = "numba" if _numba_applies(x, w_rec) else "torch"
+        backend = kernels.backend() if _compiled_applies(x, w_rec) else None
+        backend = backend or "torch"
     cfg = _Config(p.threshold, p.adapt if adaptive else 0.0, p.reset, p.detach_reset, p.surrogate,
                   p.alpha is not None, adaptive, w_rec is not None, backend)
     beta = _as_tensor(p.beta, x)
@@ -266,11 +272,11 @@ def fused_lif(x: Tensor, state, params, w_rec: Tensor | None = None):
     return lif_sequence(x, state, params, w_rec, fused=True)
 
 
-# ---------------------------------------------------------------- Numba time loop (CPU)
+# ------------------------------------------------- compiled time loop (CPU, neurocircuits.kernels)
 _RESET_CODE = {"subtract": 0, "zero": 1, "none": 2}
 
 def _surrogate_code(sg) -> int:
-    """Code of a built-in surrogate whose derivative the Numba kernel evaluates itself (the
+    """Code of a built-in surrogate whose derivative the compiled kernels evaluate themselves (the
     same closed forms as :mod:`neurocircuits.surrogate`); -1 for anything else (then the
     derivative is computed with the object's own ``derivative`` method)."""
     from neurocircuits.surrogate import ATan, FastSigmoid, Gaussian, Sigmoid, Triangle
@@ -278,168 +284,36 @@ def _surrogate_code(sg) -> int:
     return {FastSigmoid: 0, ATan: 1, Triangle: 2, Sigmoid: 3, Gaussian: 4}.get(type(sg), -1)
 
 
-try:
-    from numba import njit as _njit_lif
-
-    # error_model="numpy": no zero-division checks (every denominator is >= 1 or k > 0), so
-    # the loops that call it can vectorise
-    @_njit_lif(cache=True, nogil=True, inline="always", error_model="numpy")
-    def _sg_derivative(kind, k, h):  # pragma: no cover - compiled
-        if kind == 0:
-            d = 1.0 + k * abs(h)
-            return 1.0 / (d * d)
-        if kind == 1:
-            z = 0.5 * np.pi * k * h
-            return 0.5 * k / (1.0 + z * z)
-        if kind == 2:
-            return max(0.0, 1.0 - abs(h) / k) / k
-        if kind == 3:
-            sgm = 1.0 / (1.0 + np.exp(-k * h))
-            return k * sgm * (1.0 - sgm)
-        z = h / k
-        return np.exp(-0.5 * z * z) / (k * np.sqrt(2.0 * np.pi))
-
-    @_njit_lif(cache=True, nogil=True, error_model="numpy")
-    def _lif_fwd_kernel(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt,
-                        H, S, I_traj, r0, r1):  # pragma: no cover - compiled
-        """Forward time loop for batch rows r0 <= r < r1 (x, H, I_traj are [T, B, N]; v, i, a
-        are [B, N] state, updated in place; decays are per neuron [N])."""
-        T = x.shape[0]
-        N = x.shape[2]
-        for t in range(T):
-            for r in range(r0, r1):
-                for n in range(N):
-                    if has_syn:
-                        ii = alpha[n] * i[r, n] + x[t, r, n]
-                        i[r, n] = ii
-                        I_traj[t, r, n] = ii
-                    else:
-                        ii = x[t, r, n]
-                    u = beta[n] * v[r, n] + ii
-                    thr = thr0 + b * a[r, n] if has_adapt else thr0
-                    h = u - thr
-                    H[t, r, n] = h
-                    s = 1.0 if h >= 0 else 0.0
-                    S[t, r, n] = s
-                    if reset == 0:
-                        v[r, n] = u - s * thr
-                    elif reset == 1:
-                        v[r, n] = u * (1.0 - s)
-                    else:
-                        v[r, n] = u
-                    if has_adapt:
-                        a[r, n] = rho[n] * a[r, n] + (1.0 - rho[n]) * s
-
-    @_njit_lif(cache=True, nogil=True, error_model="numpy")
-    def _lif_bwd_kernel(H, SG, sg_kind, sg_scale, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0,
-                        b, reset, detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta,
-                        g_alpha, g_rho, A_prev, r0, r1):  # pragma: no cover - compiled
-        """Reverse-time adjoint loop (equations in the module docstring) for batch rows
-        r0 <= r < r1. lam_* ([B, N]) enter holding the gradients of the final state and leave
-        holding those of the initial state; g_* ([B, N]) accumulate per element. The surrogate
-        derivative is evaluated here (sg_kind >= 0) or read from SG (sg_kind == -1)."""
-        T = H.shape[0]
-        N = H.shape[2]
-        if has_adapt:  # a_{t-1} for every t, rebuilt from the spikes
-            for r in range(r0, r1):
-                for n in range(N):
-                    A_prev[0, r, n] = a0[r, n]
-            for t in range(1, T):
-                for r in range(r0, r1):
-                    for n in range(N):
-                        s = 1.0 if H[t - 1, r, n] >= 0 else 0.0
-                        A_prev[t, r, n] = rho[n] * A_prev[t - 1, r, n] + (1.0 - rho[n]) * s
-        for t in range(T - 1, -1, -1):
-            for r in range(r0, r1):
-                for n in range(N):
-                    h = H[t, r, n]
-                    s = 1.0 if h >= 0 else 0.0
-                    thr = thr0 + b * A_prev[t, r, n] if has_adapt else thr0
-                    lv = lam_v[r, n]
-                    ds = gS[t, r, n]
-                    if has_adapt:
-                        ds += (1.0 - rho[n]) * lam_a[r, n]
-                    if not detach:
-                        if reset == 0:
-                            ds -= lv * thr
-                        elif reset == 1:
-                            ds -= lv * (h + thr)
-                    du = lv * (1.0 - s) if reset == 1 else lv
-                    dh = ds * (SG[t, r, n] if sg_kind < 0 else _sg_derivative(sg_kind, sg_scale, h))
-                    du += dh
-                    di = du + lam_i[r, n] if has_syn else du
-                    dX[t, r, n] = di
-                    if t > 0:
-                        hp = H[t - 1, r, n]
-                        sp = 1.0 if hp >= 0 else 0.0
-                        thp = thr0 + b * A_prev[t - 1, r, n] if has_adapt else thr0
-                        up = hp + thp
-                        if reset == 0:
-                            vp = up - sp * thp
-                        elif reset == 1:
-                            vp = up * (1.0 - sp)
-                        else:
-                            vp = up
-                    else:
-                        vp = v0[r, n]
-                    g_beta[r, n] += du * vp
-                    lam_v[r, n] = beta[n] * du
-                    if has_syn:
-                        ip = I_traj[t - 1, r, n] if t > 0 else i0[r, n]
-                        g_alpha[r, n] += di * ip
-                        lam_i[r, n] = alpha[n] * di
-                    if has_adapt:
-                        dA = -dh - lv * s if reset == 0 else -dh
-                        g_rho[r, n] += lam_a[r, n] * (A_prev[t, r, n] - s)
-                        lam_a[r, n] = rho[n] * lam_a[r, n] + b * dA
-
-    from numba import prange as _prange
-
-    # Parallel drivers over fixed blocks of batch rows. They run on Numba's threading layer,
-    # which (torch's OpenMP runtime being loaded first) is that same runtime, so the kernels
-    # use torch's worker threads; a separate thread pool would compete with OpenMP workers
-    # still spinning after torch's last parallel operation. Rows are independent, so the
-    # numbers do not depend on the thread count.
-    @_njit_lif(parallel=True, cache=True, nogil=True)
-    def _lif_fwd_par(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt, H, S,
-                     I_traj, nb):  # pragma: no cover - compiled
-        B = x.shape[1]
-        for c in _prange(nb):
-            _lif_fwd_kernel(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt,
-                            H, S, I_traj, c * B // nb, (c + 1) * B // nb)
-
-    @_njit_lif(parallel=True, cache=True, nogil=True)
-    def _lif_bwd_par(H, SG, sg_kind, sg_scale, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0,
-                     b, reset, detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta,
-                     g_alpha, g_rho, A_prev, nb):  # pragma: no cover - compiled
-        B = H.shape[1]
-        for c in _prange(nb):
-            _lif_bwd_kernel(H, SG, sg_kind, sg_scale, gS, I_traj, v0, i0, a0, beta, alpha, rho,
-                            thr0, b, reset, detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX,
-                            g_beta, g_alpha, g_rho, A_prev, c * B // nb, (c + 1) * B // nb)
-
-except Exception:  # pragma: no cover - numba missing
-    pass
 
 
-def _use_torch_threads() -> int:
-    """Run Numba's parallel kernels on as many threads as torch uses (torch.set_num_threads);
-    returns that number."""
-    import numba
+def _kernels(cfg):
+    from neurocircuits import kernels
 
-    n = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(n)
-    return n
+    return kernels.get(cfg.backend)
 
 
-def _run_rows(kernel, driver, B: int, args, work: int) -> None:
-    """``kernel(*args, 0, B)`` on the calling thread for small work (< PARALLEL_MIN_WORK
-    elements), else ``driver(*args, nb)`` over nb = min(B, 4 x threads) blocks of rows."""
-    if work < PARALLEL_MIN_WORK or torch.get_num_threads() == 1:
-        kernel(*args, 0, B)
-        return
-    n = _use_torch_threads()
-    driver(*args, max(1, min(B, 4 * n)))
+def _constants(cfg, dtype) -> np.ndarray:
+    """A call's scalar constants for the kernels, in the input's dtype: threshold, reset
+    flags (subtract, zero), 1 - detach, surrogate width k and two per-surrogate constants
+    c1, c2, then 0, 1 and -1/2 (the layout ``THR ... C2`` of lif_kernels.cpp)."""
+    reset = _RESET_CODE[cfg.reset]
+    k = float(cfg.surrogate.scale)
+    kind = _surrogate_code(cfg.surrogate)
+    c1, c2 = {1: (0.5 * math.pi * k, 0.5 * k), 2: (1.0 / k, 0.0),
+              4: (1.0 / k, 1.0 / (k * math.sqrt(2.0 * math.pi)))}.get(kind, (0.0, 0.0))
+    prm = [cfg.threshold, float(reset == 0), float(reset == 1), 0.0 if cfg.detach else 1.0, k,
+           c1, c2, 0.0, 1.0, -0.5]
+    return np.array(prm, dtype=dtype)
+
+
+def _threads(work: int) -> int:
+    """Threads for a kernel call: torch's number, or 1 for small work (< PARALLEL_MIN_WORK
+    elements: splitting a 10-neuron readout over threads costs more than it saves)."""
+    return 1 if work < PARALLEL_MIN_WORK else torch.get_num_threads()
+
+
+def _row_blocks(B: int, nth: int) -> int:
+    return max(1, min(B, 4 * nth))
 
 
 def _per_neuron(p, n, dtype):
@@ -449,7 +323,7 @@ def _per_neuron(p, n, dtype):
     return p.detach().to(dtype).expand(n).contiguous().numpy()
 
 
-def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
+def _compiled_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
     T, B, N = x.shape
     xn = x.detach().contiguous().numpy()
     dt = xn.dtype
@@ -463,7 +337,8 @@ def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
     args = (xn, v, i, a, _per_neuron(beta, N, x.dtype), _per_neuron(alpha, N, x.dtype),
             _per_neuron(rho, N, x.dtype), cfg.threshold, cfg.adapt, _RESET_CODE[cfg.reset],
             cfg.has_syn, cfg.has_adapt, H, Sn, I_traj)
-    _run_rows(_lif_fwd_kernel, _lif_fwd_par, B, args, T * B * N)
+    nth = _threads(T * B * N)
+    _kernels(cfg).lif_forward(*args, _row_blocks(B, nth), nth)
     Ht = torch.from_numpy(H)
     S = torch.from_numpy(Sn)
     ctx.cfg = cfg
@@ -477,7 +352,7 @@ def _numba_forward(ctx, x, v0, i0, a0, beta, alpha, rho, cfg):
     return tuple(outs)
 
 
-def _numba_backward(ctx, gS, gv, *rest):
+def _compiled_backward(ctx, gS, gv, *rest):
     cfg = ctx.cfg
     Ht, It, v0, i0, a0, _, beta, alpha, rho, _ = ctx.saved_tensors
     rest = list(rest)
@@ -508,11 +383,12 @@ def _numba_backward(ctx, gS, gv, *rest):
     v0n = v0.detach().contiguous().numpy()
     i0n = i0.detach().contiguous().numpy() if cfg.has_syn else one
     a0n = a0.detach().contiguous().numpy() if cfg.has_adapt else one
-    args = (H, SG, kind, float(cfg.surrogate.scale), gSn, I_traj, v0n, i0n, a0n, _per_neuron(beta, N, Ht.dtype),
+    args = (H, SG, kind, _constants(cfg, dt), gSn, I_traj, v0n, i0n, a0n, _per_neuron(beta, N, Ht.dtype),
             _per_neuron(alpha, N, Ht.dtype), _per_neuron(rho, N, Ht.dtype), cfg.threshold,
             cfg.adapt, _RESET_CODE[cfg.reset], cfg.detach, cfg.has_syn, cfg.has_adapt, lam_v, lam_i,
             lam_a, dX, g_beta, g_alpha, g_rho, A_prev)
-    _run_rows(_lif_bwd_kernel, _lif_bwd_par, B, args, T * B * N)
+    nth = _threads(T * B * N)
+    _kernels(cfg).lif_backward(*args, _row_blocks(B, nth), nth)
     need = ctx.needs_input_grad
 
     def red(g, like):
@@ -530,16 +406,17 @@ def _numba_backward(ctx, gS, gv, *rest):
 
 
 # ====================================================================== event-driven linear
-try:  # Numba is a dependency, but keep the dense fallback importable without it
-    import numba  # noqa: F401
-
-    _HAVE_NUMBA = True
-except Exception:  # pragma: no cover - exercised only where numba is missing
-    _HAVE_NUMBA = False
-
-
 def numba_available() -> bool:
-    return _HAVE_NUMBA
+    """Whether the Numba kernels can run here (see :mod:`neurocircuits.kernels`)."""
+    from neurocircuits import kernels
+
+    return kernels.available("numba")
+
+
+def _compiled_kernels_on() -> bool:
+    from neurocircuits import kernels
+
+    return kernels.get() is not None
 
 
 #: Below this many elements of work a fused LIF kernel runs on the calling thread: splitting
@@ -553,9 +430,9 @@ EVENT_MIN_OUT = 32
 
 
 def _use_kernel(x: Tensor, weight: Tensor) -> bool:
-    return (_HAVE_NUMBA and x.device.type == "cpu" and weight.device.type == "cpu"
+    return (x.device.type == "cpu" and weight.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.dtype == weight.dtype
-            and weight.shape[0] >= EVENT_MIN_OUT)
+            and weight.shape[0] >= EVENT_MIN_OUT and _compiled_kernels_on())
 
 
 def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
@@ -576,7 +453,7 @@ def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
 def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_driven: bool = True):
     """y = x Wᵀ + b for x [..., n_in] (binary or sparse), W [n_out, n_in].
 
-    With ``event_driven`` (and a CPU float32/float64 tensor, Numba present, at least
+    With ``event_driven`` (and a CPU float32/float64 tensor, compiled kernels present, at least
     :data:`EVENT_MIN_OUT` outputs) only the active inputs' weights are touched in the forward and
     weight-gradient passes; otherwise it is the dense product. Both give the same values up to floating-point summation order."""
     check_tensor("x", x, dtype_kind="float", finite=False)

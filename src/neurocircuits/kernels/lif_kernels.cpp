@@ -1,0 +1,462 @@
+// Compiled CPU kernels of the fused LIF layer and the event-driven linear + LIF layer.
+//
+// The equations are those of neurocircuits/training/bptt.py (fused LIF / ALIF time loop and
+// its adjoint) and neurocircuits/training/linear_lif.py (linear layer fused into a LIF layer,
+// event-driven over the non-zero inputs). Built by neurocircuits/kernels/native.py with the
+// system C++ compiler and called through ctypes on NumPy views of torch tensors.
+//
+// Threading: OpenMP. Torch's CPU build loads its OpenMP runtime (libgomp.so.1) first, so this
+// library binds to that same runtime and its parallel loops run on torch's worker threads.
+// Work is cut into a fixed number of blocks chosen by the caller, each block computed by one
+// thread in a fixed order, so the numbers do not depend on the thread count.
+//
+// Every function has a float32 (_f32) and a float64 (_f64) instance; arithmetic stays in
+// that type. Integer arrays: row pointers int64, input indices int32.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+typedef int64_t i64;
+typedef int32_t i32;
+
+// positions in the per-call constant vector prm (same layout as linear_lif._constants)
+enum { THR = 0, A_SUB, A_ZERO, ND, KW, C1, C2 };
+
+namespace {
+
+inline i64 block_lo(i64 c, i64 n, i64 nb) { return c * n / nb; }
+
+// acc[0:N] += sum_{k <= e < k1} value[e] * M[index[e], 0:N] (M: rows of N values); four rows
+// per pass over acc. Not inlined: inlined into the forward loop, g++ 12 vectorised it with
+// gathers and ran 3x slower.
+template <class F>
+__attribute__((noinline)) void add_rows(F* __restrict acc, const F* __restrict M, i64 N, const i32* __restrict index,
+                     const F* __restrict value, i64 k, i64 k1) {
+    for (; k + 4 <= k1; k += 4) {
+        const F* __restrict m0 = M + (i64)index[k] * N;
+        const F* __restrict m1 = M + (i64)index[k + 1] * N;
+        const F* __restrict m2 = M + (i64)index[k + 2] * N;
+        const F* __restrict m3 = M + (i64)index[k + 3] * N;
+        const F x0 = value[k], x1 = value[k + 1], x2 = value[k + 2], x3 = value[k + 3];
+        for (i64 q = 0; q < N; ++q) acc[q] += x0 * m0[q] + x1 * m1[q] + x2 * m2[q] + x3 * m3[q];
+    }
+    for (; k < k1; ++k) {
+        const F* __restrict m0 = M + (i64)index[k] * N;
+        const F x0 = value[k];
+        for (i64 q = 0; q < N; ++q) acc[q] += x0 * m0[q];
+    }
+}
+
+// Indices and values of the non-zeros of row xr[0:n_in] into bi / bv (branch-free); their count.
+template <class F>
+inline i64 compact_row(const F* __restrict xr, i64 n_in, i32* __restrict bi, F* __restrict bv) {
+    i64 m = 0;
+    for (i64 j = 0; j < n_in; ++j) {
+        const F xv = xr[j];
+        bi[m] = (i32)j;
+        bv[m] = xv;
+        m += (xv != F(0));
+    }
+    return m;
+}
+
+// g = sigma'(h) for one row: the closed forms of neurocircuits/surrogate.py.
+// kind: 0 fast sigmoid, 1 arctan, 2 triangle, 3 sigmoid, 4 Gaussian (width prm[KW]).
+template <class F>
+inline void surrogate_row(int kind, const F* prm, const F* __restrict h, F* __restrict g, i64 N) {
+    const F k = prm[KW], c1 = prm[C1], c2 = prm[C2], one = F(1), zero = F(0);
+    switch (kind) {
+        case 0:
+            for (i64 q = 0; q < N; ++q) {
+                const F d = one + k * std::abs(h[q]);
+                g[q] = one / (d * d);
+            }
+            break;
+        case 1:
+            for (i64 q = 0; q < N; ++q) {
+                const F z = c1 * h[q];
+                g[q] = c2 / (one + z * z);
+            }
+            break;
+        case 2:
+            for (i64 q = 0; q < N; ++q) g[q] = std::max(zero, one - std::abs(h[q]) * c1) * c1;
+            break;
+        case 3:
+            for (i64 q = 0; q < N; ++q) {
+                const F sg = one / (one + std::exp(-k * h[q]));
+                g[q] = k * sg * (one - sg);
+            }
+            break;
+        default:
+            for (i64 q = 0; q < N; ++q) {
+                const F z = h[q] * c1;
+                g[q] = std::exp(F(-0.5) * z * z) * c2;
+            }
+    }
+}
+
+// ------------------------------------------------------------------ row index of the input
+template <class F>
+i64 row_counts(const F* x, i64 R, i64 n_in, i64* counts, i64 nb, int nth) {
+    i64 bad = 0;
+#pragma omp parallel for num_threads(nth) schedule(static) reduction(+ : bad)
+    for (i64 c = 0; c < nb; ++c) {
+        for (i64 r = block_lo(c, R, nb); r < block_lo(c + 1, R, nb); ++r) {
+            const F* xr = x + r * n_in;
+            i64 m = 0, nbad = 0;
+            for (i64 j = 0; j < n_in; ++j) {
+                const F xv = xr[j];
+                m += (xv != F(0));
+                nbad += ((xv - xv) != F(0));  // NaN for NaN and +-inf, 0 otherwise
+            }
+            counts[r + 1] = m;
+            bad += nbad;
+        }
+    }
+    return bad;
+}
+
+// Column-compressed copy of the row index: counting sort in two parallel passes over blocks
+// of rows; within a column the rows stay in increasing order.
+template <class F>
+void csc(const i64* indptr, const i32* idx, const F* val, i64 R, i64 n_in, i64* colptr, i32* rows,
+         F* cval, i64 nb, int nth) {
+    std::vector<i64> cnt((size_t)(nb * n_in), 0);
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        i64* cc = cnt.data() + c * n_in;
+        for (i64 k = indptr[block_lo(c, R, nb)]; k < indptr[block_lo(c + 1, R, nb)]; ++k) cc[idx[k]]++;
+    }
+    colptr[0] = 0;
+    for (i64 j = 0; j < n_in; ++j) {  // block c's part of column j starts after blocks < c
+        i64 m = colptr[j];
+        for (i64 c = 0; c < nb; ++c) {
+            const i64 n = cnt[c * n_in + j];
+            cnt[c * n_in + j] = m;
+            m += n;
+        }
+        colptr[j + 1] = m;
+    }
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        i64* pos = cnt.data() + c * n_in;
+        for (i64 r = block_lo(c, R, nb); r < block_lo(c + 1, R, nb); ++r)
+            for (i64 k = indptr[r]; k < indptr[r + 1]; ++k) {
+                const i64 m = pos[idx[k]]++;
+                rows[m] = (i32)r;
+                cval[m] = val[k];
+            }
+    }
+}
+
+// ------------------------------------------------------------------ linear + LIF forward
+// x [T*B, n_in] (row t*B + r is x_t[r]); wt = W^T [n_in, N]; bias, beta [N]; v [B, N] (v_0 in,
+// v_T out); H = u - thr and S [T, B, N]; fills the row index (idx, val at indptr[row]).
+// (Tiling the neurons so that a tile of W^T stays in L2 was measured: no faster here.)
+template <class F>
+void linear_lif_forward(const F* x, i64 T, i64 B, i64 n_in, i64 N, const i64* indptr, i32* idx, F* val,
+                        const F* wt, const F* bias, const F* beta, F* v, const F* prm, F* H, F* S,
+                        i64 nb, int nth) {
+    const F thr = prm[THR], a_sub = prm[A_SUB], a_zero = prm[A_ZERO];
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        std::vector<F> acc((size_t)N), bv((size_t)n_in);
+        std::vector<i32> bi((size_t)n_in);
+        for (i64 r = block_lo(c, B, nb); r < block_lo(c + 1, B, nb); ++r) {
+            F* __restrict vr = v + r * N;
+            for (i64 t = 0; t < T; ++t) {
+                // compact_row writes past the row's count: compact into buffers, then copy
+                const i64 row = t * B + r;
+                const i64 m = compact_row(x + row * n_in, n_in, bi.data(), bv.data());
+                std::copy(bi.data(), bi.data() + m, idx + indptr[row]);
+                std::copy(bv.data(), bv.data() + m, val + indptr[row]);
+                F* __restrict a = acc.data();
+                std::copy(bias, bias + N, a);
+                add_rows(a, wt, N, bi.data(), bv.data(), 0, m);
+                F* __restrict Hp = H + row * N;
+                F* __restrict Sp = S + row * N;
+                for (i64 q = 0; q < N; ++q) {
+                    const F u = beta[q] * vr[q] + a[q];
+                    const F h = u - thr;
+                    const F s = h >= F(0) ? F(1) : F(0);
+                    Hp[q] = h;
+                    Sp[q] = s;
+                    vr[q] = u - s * (a_sub * thr + a_zero * u);
+                }
+            }
+        }
+    }
+}
+
+// y[r] = x[r] W^T over the non-zeros of x [R, n_in]; fills the row index of x.
+template <class F>
+void event_linear(const F* x, i64 R, i64 n_in, i64 N, const i64* indptr, i32* idx, F* val, const F* wt,
+                  F* y, i64 nb, int nth) {
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        std::vector<F> bv((size_t)n_in);
+        std::vector<i32> bi((size_t)n_in);
+        for (i64 r = block_lo(c, R, nb); r < block_lo(c + 1, R, nb); ++r) {
+            const i64 m = compact_row(x + r * n_in, n_in, bi.data(), bv.data());
+            std::copy(bi.data(), bi.data() + m, idx + indptr[r]);
+            std::copy(bv.data(), bv.data() + m, val + indptr[r]);
+            F* yr = y + r * N;
+            std::fill(yr, yr + N, F(0));
+            add_rows(yr, wt, N, bi.data(), bv.data(), 0, m);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ linear + LIF adjoint
+// Reverse-time adjoint of the LIF recursion per batch row: H, gS, D (out: dL/di) [T, B, N];
+// v0, lam [B, N] (lam: dL/dv_T in, dL/dv_0 out); beta [N]; g_beta, db [nb, N]: per block.
+template <class F>
+void linear_lif_adjoint(const F* H, const F* gS, const F* v0, const F* beta, const F* prm, int kind, F* lam,
+                        F* D, F* g_beta, F* db, i64 T, i64 B, i64 N, i64 nb, int nth) {
+    const F thr = prm[THR], a_zero = prm[A_ZERO], nd = prm[ND], cst = prm[A_SUB] * prm[THR];
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        std::vector<F> gbuf((size_t)N), vbuf((size_t)N);
+        F* __restrict g = gbuf.data();
+        F* __restrict gb = g_beta + c * N;
+        F* __restrict dbc = db + c * N;
+        for (i64 r = block_lo(c, B, nb); r < block_lo(c + 1, B, nb); ++r) {
+            F* __restrict lr = lam + r * N;
+            for (i64 t = T - 1; t >= 0; --t) {
+                const F* __restrict Ht = H + (t * B + r) * N;
+                const F* __restrict Hp = t > 0 ? H + ((t - 1) * B + r) * N : nullptr;
+                const F* __restrict gt = gS + (t * B + r) * N;
+                F* __restrict Dt = D + (t * B + r) * N;
+                surrogate_row(kind, prm, Ht, g, N);
+                F* __restrict vp = vbuf.data();  // v_{t-1}, rebuilt from H_{t-1} (or v_0)
+                if (Hp) {
+                    for (i64 q = 0; q < N; ++q) {
+                        const F hp = Hp[q];
+                        const F sp = hp >= F(0) ? F(1) : F(0);
+                        const F up = hp + thr;
+                        vp[q] = up - sp * (cst + a_zero * up);
+                    }
+                } else {
+                    std::copy(v0 + r * N, v0 + (r + 1) * N, vp);
+                }
+                for (i64 q = 0; q < N; ++q) {
+                    const F h = Ht[q];
+                    const F s = h >= F(0) ? F(1) : F(0);
+                    const F lv = lr[q];
+                    const F ds = gt[q] - nd * lv * (cst + a_zero * (h + thr));
+                    const F du = lv * (F(1) - a_zero * s) + ds * g[q];
+                    gb[q] += du * vp[q];
+                    dbc[q] += du;
+                    lr[q] = beta[q] * du;
+                    Dt[q] = du;
+                }
+            }
+        }
+    }
+}
+
+// dL/dW^T[j] = sum over the rows r where input j is active of x[r, j] D[r], for all inputs j
+// (D = dL/di as [R, N]); inputs are split in nb blocks. Rows of D are visited in blocks of rb
+// (kept in cache while every input of the range takes its rows from the block).
+template <class F>
+void weight_grad(const i64* colptr, const i32* rows, const F* cval, const F* D, i64 R, i64 N, i64 n_in,
+                 F* dwt, i64 rb, i64 nb, int nth) {
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        const i64 j_lo = block_lo(c, n_in, nb), j_hi = block_lo(c + 1, n_in, nb);
+        std::vector<F> acc((size_t)N);
+        std::vector<i64> cur(colptr + j_lo, colptr + j_hi);  // per input: first entry not summed
+        std::fill(dwt + j_lo * N, dwt + j_hi * N, F(0));
+        for (i64 r1 = rb; r1 < R + rb; r1 += rb) {
+            for (i64 j = j_lo; j < j_hi; ++j) {
+                const i64 k = cur[j - j_lo], k1 = colptr[j + 1];
+                i64 e = k;
+                while (e < k1 && rows[e] < r1) ++e;  // rows are ascending within a column
+                if (e == k) continue;
+                cur[j - j_lo] = e;
+                std::fill(acc.begin(), acc.end(), F(0));
+                add_rows(acc.data(), D, N, rows, cval, k, e);
+                F* __restrict w = dwt + j * N;
+                for (i64 q = 0; q < N; ++q) w[q] += acc[q];
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ fused LIF / ALIF time loop
+// Forward for all batch rows: x, H, S, I_traj [T, B, N]; v, i, a [B, N] state updated in place
+// (i / a / I_traj only read with a synapse / adaptation); beta, alpha, rho [N].
+template <class F>
+void lif_forward(const F* x, F* v, F* i, F* a, const F* beta, const F* alpha, const F* rho, F thr0, F b,
+                 int reset, int has_syn, int has_adapt, F* H, F* S, F* I_traj, i64 T, i64 B, i64 N, i64 nb,
+                 int nth) {
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        for (i64 t = 0; t < T; ++t) {
+            for (i64 r = block_lo(c, B, nb); r < block_lo(c + 1, B, nb); ++r) {
+                const i64 o = (t * B + r) * N, p = r * N;
+                for (i64 n = 0; n < N; ++n) {
+                    F ii;
+                    if (has_syn) {
+                        ii = alpha[n] * i[p + n] + x[o + n];
+                        i[p + n] = ii;
+                        I_traj[o + n] = ii;
+                    } else {
+                        ii = x[o + n];
+                    }
+                    const F u = beta[n] * v[p + n] + ii;
+                    const F thr = has_adapt ? thr0 + b * a[p + n] : thr0;
+                    const F h = u - thr;
+                    const F s = h >= F(0) ? F(1) : F(0);
+                    H[o + n] = h;
+                    S[o + n] = s;
+                    v[p + n] = reset == 0 ? u - s * thr : (reset == 1 ? u * (F(1) - s) : u);
+                    if (has_adapt) a[p + n] = rho[n] * a[p + n] + (F(1) - rho[n]) * s;
+                }
+            }
+        }
+    }
+}
+
+// Reverse-time adjoint (equations in bptt.py) for all batch rows. lam_* [B, N] enter holding
+// the gradients of the final state and leave holding those of the initial state; g_* [B, N]
+// accumulate per element. The surrogate derivative is evaluated here (kind >= 0) or read from
+// SG [T, B, N] (kind == -1). A_prev [T, B, N]: workspace for the adaptation trajectory.
+template <class F>
+void lif_backward(const F* H, const F* SG, int kind, const F* prm, const F* gS, const F* I_traj, const F* v0,
+                  const F* i0, const F* a0, const F* beta, const F* alpha, const F* rho, F thr0, F b, int reset,
+                  int detach, int has_syn, int has_adapt, F* lam_v, F* lam_i, F* lam_a, F* dX, F* g_beta,
+                  F* g_alpha, F* g_rho, F* A_prev, i64 T, i64 B, i64 N, i64 nb, int nth) {
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        const i64 r_lo = block_lo(c, B, nb), r_hi = block_lo(c + 1, B, nb);
+        std::vector<F> gbuf((size_t)N);
+        F* g = gbuf.data();
+        if (has_adapt) {  // a_{t-1} for every t, rebuilt from the spikes
+            for (i64 r = r_lo; r < r_hi; ++r)
+                for (i64 n = 0; n < N; ++n) A_prev[r * N + n] = a0[r * N + n];
+            for (i64 t = 1; t < T; ++t)
+                for (i64 r = r_lo; r < r_hi; ++r)
+                    for (i64 n = 0; n < N; ++n) {
+                        const i64 o = (t * B + r) * N + n, op = ((t - 1) * B + r) * N + n;
+                        const F s = H[op] >= F(0) ? F(1) : F(0);
+                        A_prev[o] = rho[n] * A_prev[op] + (F(1) - rho[n]) * s;
+                    }
+        }
+        for (i64 t = T - 1; t >= 0; --t) {
+            for (i64 r = r_lo; r < r_hi; ++r) {
+                const i64 o0 = (t * B + r) * N, p0 = r * N;
+                if (kind >= 0) surrogate_row(kind, prm, H + o0, g, N);
+                for (i64 n = 0; n < N; ++n) {
+                    const i64 o = o0 + n, p = p0 + n;
+                    const F h = H[o];
+                    const F s = h >= F(0) ? F(1) : F(0);
+                    const F thr = has_adapt ? thr0 + b * A_prev[o] : thr0;
+                    const F lv = lam_v[p];
+                    F ds = gS[o];
+                    if (has_adapt) ds += (F(1) - rho[n]) * lam_a[p];
+                    if (!detach) {
+                        if (reset == 0) ds -= lv * thr;
+                        else if (reset == 1) ds -= lv * (h + thr);
+                    }
+                    F du = reset == 1 ? lv * (F(1) - s) : lv;
+                    const F dh = ds * (kind < 0 ? SG[o] : g[n]);
+                    du += dh;
+                    const F di = has_syn ? du + lam_i[p] : du;
+                    dX[o] = di;
+                    F vp;
+                    if (t > 0) {
+                        const i64 op = o - B * N;
+                        const F hp = H[op];
+                        const F sp = hp >= F(0) ? F(1) : F(0);
+                        const F thp = has_adapt ? thr0 + b * A_prev[op] : thr0;
+                        const F up = hp + thp;
+                        vp = reset == 0 ? up - sp * thp : (reset == 1 ? up * (F(1) - sp) : up);
+                    } else {
+                        vp = v0[p];
+                    }
+                    g_beta[p] += du * vp;
+                    lam_v[p] = beta[n] * du;
+                    if (has_syn) {
+                        const F ip = t > 0 ? I_traj[o - B * N] : i0[p];
+                        g_alpha[p] += di * ip;
+                        lam_i[p] = alpha[n] * di;
+                    }
+                    if (has_adapt) {
+                        const F dA = reset == 0 ? -dh - lv * s : -dh;
+                        g_rho[p] += lam_a[p] * (A_prev[o] - s);
+                        lam_a[p] = rho[n] * lam_a[p] + b * dA;
+                    }
+                }
+            }
+        }
+    }
+}
+
+template <class F>
+i64 count_nonfinite(const F* x, i64 n, int nth) {
+    i64 bad = 0;
+#pragma omp parallel for num_threads(nth) schedule(static) reduction(+ : bad)
+    for (i64 k = 0; k < n; ++k) bad += ((x[k] - x[k]) != F(0));
+    return bad;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ C entry points
+#define NC_EXPORT extern "C" __attribute__((visibility("default")))
+#define NC_INSTANCES(F, S)                                                                          \
+    NC_EXPORT i64 nc_row_counts_##S(const F* x, i64 R, i64 n_in, i64* counts, i64 nb, int nth) {     \
+        return row_counts<F>(x, R, n_in, counts, nb, nth);                                          \
+    }                                                                                               \
+    NC_EXPORT void nc_csc_##S(const i64* indptr, const i32* idx, const F* val, i64 R, i64 n_in,      \
+                              i64* colptr, i32* rows, F* cval, i64 nb, int nth) {                   \
+        csc<F>(indptr, idx, val, R, n_in, colptr, rows, cval, nb, nth);                             \
+    }                                                                                               \
+    NC_EXPORT void nc_linear_lif_forward_##S(const F* x, i64 T, i64 B, i64 n_in, i64 N,              \
+                                             const i64* indptr, i32* idx, F* val, const F* wt,       \
+                                             const F* bias, const F* beta, F* v, const F* prm, F* H, \
+                                             F* S_, i64 nb, int nth) {                              \
+        linear_lif_forward<F>(x, T, B, n_in, N, indptr, idx, val, wt, bias, beta, v, prm, H, S_, nb, \
+                              nth);                                                                 \
+    }                                                                                               \
+    NC_EXPORT void nc_event_linear_##S(const F* x, i64 R, i64 n_in, i64 N, const i64* indptr,        \
+                                       i32* idx, F* val, const F* wt, F* y, i64 nb, int nth) {      \
+        event_linear<F>(x, R, n_in, N, indptr, idx, val, wt, y, nb, nth);                           \
+    }                                                                                               \
+    NC_EXPORT void nc_linear_lif_adjoint_##S(const F* H, const F* gS, const F* v0, const F* beta,    \
+                                             const F* prm, int kind, F* lam, F* D, F* g_beta,       \
+                                             F* db, i64 T, i64 B, i64 N, i64 nb, int nth) {         \
+        linear_lif_adjoint<F>(H, gS, v0, beta, prm, kind, lam, D, g_beta, db, T, B, N, nb, nth);    \
+    }                                                                                               \
+    NC_EXPORT void nc_weight_grad_##S(const i64* colptr, const i32* rows, const F* cval, const F* D, \
+                                      i64 R, i64 N, i64 n_in, F* dwt, i64 rb, i64 nb, int nth) {    \
+        weight_grad<F>(colptr, rows, cval, D, R, N, n_in, dwt, rb, nb, nth);                        \
+    }                                                                                               \
+    NC_EXPORT void nc_lif_forward_##S(const F* x, F* v, F* i, F* a, const F* beta, const F* alpha,   \
+                                      const F* rho, F thr0, F b, int reset, int has_syn,             \
+                                      int has_adapt, F* H, F* S_, F* I_traj, i64 T, i64 B, i64 N,    \
+                                      i64 nb, int nth) {                                            \
+        lif_forward<F>(x, v, i, a, beta, alpha, rho, thr0, b, reset, has_syn, has_adapt, H, S_,     \
+                       I_traj, T, B, N, nb, nth);                                                   \
+    }                                                                                               \
+    NC_EXPORT void nc_lif_backward_##S(                                                             \
+        const F* H, const F* SG, int kind, const F* prm, const F* gS, const F* I_traj, const F* v0, \
+        const F* i0, const F* a0, const F* beta, const F* alpha, const F* rho, F thr0, F b,        \
+        int reset, int detach, int has_syn, int has_adapt, F* lam_v, F* lam_i, F* lam_a, F* dX,     \
+        F* g_beta, F* g_alpha, F* g_rho, F* A_prev, i64 T, i64 B, i64 N, i64 nb, int nth) {         \
+        lif_backward<F>(H, SG, kind, prm, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0, b, reset, \
+                        detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta, g_alpha,      \
+                        g_rho, A_prev, T, B, N, nb, nth);                                           \
+    }                                                                                               \
+    NC_EXPORT i64 nc_count_nonfinite_##S(const F* x, i64 n, int nth) {                              \
+        return count_nonfinite<F>(x, n, nth);                                                       \
+    }
+
+NC_INSTANCES(float, f32)
+NC_INSTANCES(double, f64)
+
+// Version of the entry points' signatures; native.py refuses a library built from other ones.
+NC_EXPORT int nc_abi_version() { return 1; }

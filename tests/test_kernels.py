@@ -1,0 +1,115 @@
+"""The compiled kernel backends (neurocircuits.kernels): choice, build errors, agreement of the
+C++ and Numba implementations, and what loading them brings into the process."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from neurocircuits import kernels
+from neurocircuits.kernels import native
+from neurocircuits.neurons.lif import LIFParams, LIFState, lif_sequence
+from neurocircuits.training.linear_lif import linear_lif
+
+needs_both = pytest.mark.skipif(not (kernels.available("native") and kernels.available("numba")),
+                                reason="needs both the C++ library (a C++ compiler) and Numba")
+needs_native = pytest.mark.skipif(not kernels.available("native"),
+                                  reason=f"C++ kernels unavailable: {native.error()}")
+
+
+def test_bad_backend_names_are_rejected(monkeypatch):
+    with pytest.raises(ValueError, match="'cuda'"):
+        with kernels.use("cuda"):
+            pass
+    with pytest.raises(ValueError, match="'fortran'"):
+        kernels.get("fortran")
+    monkeypatch.setenv("NEUROCIRCUITS_KERNELS", "fast")
+    with pytest.raises(ValueError, match="NEUROCIRCUITS_KERNELS.*'fast'"):
+        kernels.get()
+
+
+def test_none_leaves_layers_on_torch_with_the_same_numbers():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(5, 4, 60, generator=g) < 0.2).float()
+    W = torch.randn(40, 60, generator=g) * 0.5
+    p = LIFParams(0.9)
+    with kernels.use("none"):
+        assert kernels.backend() is None
+        S0, st0 = linear_lif(x, W, None, p)
+    S1, st1 = linear_lif(x, W, None, p)
+    assert torch.equal(S0, S1)
+    assert torch.allclose(st0.v, st1.v, atol=1e-5)
+
+
+def test_build_without_compiler_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEUROCIRCUITS_CACHE", str(tmp_path))
+    monkeypatch.setattr(native, "compiler", lambda: None)
+    with pytest.raises(RuntimeError, match="no C\\+\\+ compiler"):
+        native.build()
+
+
+@pytest.mark.skipif(native.compiler() is None, reason="no C++ compiler")
+def test_failed_build_reports_the_compiler_message_and_leaves_no_file(monkeypatch, tmp_path):
+    bad = tmp_path / "broken.cpp"
+    bad.write_text("int f( { return 0; }\n")
+    monkeypatch.setenv("NEUROCIRCUITS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(native, "SOURCE", bad)
+    with pytest.raises(RuntimeError, match="broken.cpp failed"):
+        native.build()
+    assert not list((tmp_path / "cache" / "kernels").glob("*.so"))
+
+
+@needs_both
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_native_and_numba_agree(dtype):
+    g = torch.Generator().manual_seed(3)
+    T, B, n_in, N = 12, 9, 150, 70
+    x = (torch.rand(T, B, n_in, generator=g) < 0.15).to(dtype)
+    W = (torch.randn(N, n_in, generator=g) * 0.3).to(dtype)
+    b = (torch.randn(N, generator=g) * 0.1).to(dtype)
+    cur = torch.rand(T, B, N, generator=g, dtype=dtype) * 0.7
+    w_out = torch.randn(T, B, N, generator=g, dtype=dtype)
+    res = {}
+    for name in ("native", "numba"):
+        with kernels.use(name):
+            Wl = W.clone().requires_grad_()
+            S, st = linear_lif(x, Wl, b, LIFParams(0.85, threshold=0.5))
+            gW = torch.autograd.grad((S * w_out).sum() + st.v.sum(), Wl)[0]
+            xl = cur.clone().requires_grad_()
+            S2, st2 = lif_sequence(xl, LIFState(torch.zeros(B, N, dtype=dtype)), LIFParams(0.9), fused=True)
+            gx = torch.autograd.grad((S2 * w_out).sum() + st2.v.sum(), xl)[0]
+            res[name] = (S, gW, S2, gx)
+    tol = 1e-4 if dtype == torch.float32 else 1e-10
+    a, c = res["native"], res["numba"]
+    assert a[0].sum() > 0 and a[2].sum() > 0
+    assert torch.equal(a[0], c[0]) and torch.equal(a[2], c[2])
+    assert torch.allclose(a[1], c[1], rtol=tol, atol=tol)
+    assert torch.allclose(a[3], c[3], rtol=tol, atol=tol)
+
+
+@needs_native
+def test_native_path_loads_no_jit_compiler_and_one_openmp_runtime():
+    # The C++ kernels keep the process light: training a fused layer must not import Numba,
+    # and the library must share torch's OpenMP runtime rather than load a second one.
+    code = textwrap.dedent("""
+        import sys, torch
+        from neurocircuits.training.linear_lif import linear_lif
+        from neurocircuits.neurons.lif import LIFParams
+        W = torch.randn(64, 100, requires_grad=True)
+        S, _ = linear_lif((torch.rand(4, 3, 100) < 0.2).float(), W, None, LIFParams(0.9))
+        S.sum().backward()
+        maps = open("/proc/self/maps").read() if sys.platform.startswith("linux") else ""
+        gomp = {line.split()[-1] for line in maps.splitlines() if "gomp" in line}
+        print("numba" in sys.modules, len(gomp))
+    """)
+    env = dict(os.environ, NEUROCIRCUITS_KERNELS="native")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    numba_loaded, n_gomp = out.stdout.split()
+    assert numba_loaded == "False"
+    if sys.platform.startswith("linux"):
+        assert int(n_gomp) <= 1
