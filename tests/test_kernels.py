@@ -31,6 +31,15 @@ def test_bad_backend_names_are_rejected(monkeypatch):
         kernels.get()
 
 
+@pytest.mark.parametrize("name", kernels.NAMES)
+def test_every_backend_provides_every_kernel(name):
+    k = kernels.get(name)
+    if k is None:
+        pytest.skip(f"{name} kernels unavailable here")
+    missing = [f for f in kernels.FUNCTIONS if not callable(getattr(k, f, None))]
+    assert not missing
+
+
 def test_none_leaves_layers_on_torch_with_the_same_numbers():
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(5, 4, 60, generator=g) < 0.2).float()

@@ -26,6 +26,9 @@ from types import SimpleNamespace
 __all__ = ["backend", "available", "get", "use", "NAMES"]
 
 NAMES = ("native", "numba")
+#: The functions every backend provides (arguments: see neurocircuits.kernels.native).
+FUNCTIONS = ("row_counts", "csc", "linear_lif_forward", "event_linear", "linear_lif_adjoint",
+             "weight_grad", "lif_forward", "lif_backward", "count_nonfinite")
 _choice: str | None = None  # set by use(); else the environment variable, else "auto"
 _loaded: dict[str, object] = {}
 
@@ -46,9 +49,9 @@ def _load(name: str):
         except ImportError:
             ns = None
         else:
-            ns = SimpleNamespace(**{k: getattr(m, k) for m in (numba_lif, numba_linear_lif)
-                                    for k in dir(m) if not k.startswith("_")})
-            ns.__name__ = "numba"
+            found = {k: getattr(m, k) for m in (numba_lif, numba_linear_lif) for k in FUNCTIONS
+                     if hasattr(m, k)}
+            ns = SimpleNamespace(__name__="numba", **found)
     _loaded[name] = ns
     return ns
 

@@ -238,6 +238,7 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     Reference: event-driven sparse products in spiking networks, Perez-Nieves & Goodman 2021
     (NeurIPS, arXiv:2105.08810); surrogate-gradient BPTT, Neftci, Mostafa & Zenke 2019
     (arXiv:1901.09948)."""
+    from neurocircuits import kernels
     from neurocircuits.neurons.lif import LIFParams, LIFState, _check_common, _check_state_tensor, lif_sequence
 
     check_tensor("x", x, ndim=3, dtype_kind="float", finite=False)  # finiteness: below
@@ -261,7 +262,7 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
         raise TypeError(f"state must be a LIFState, got {type(state).__name__}")
     _check_state_tensor("v", state.v, (B, N), x.dtype)
     cfg = _Config(params.threshold, 0.0, params.reset, params.detach_reset, params.surrogate,
-                  False, False, False, _K().__name__.rsplit(".", 1)[-1])
+                  False, False, False, kernels.backend())
     beta = _as_tensor(params.beta, x)
     # x's NaN / inf check happens in the first (counting) pass of the kernel's input index
     S, v = _LinearLIFFunction.apply(x, weight, bias, beta, state.v, cfg)
