@@ -13,8 +13,10 @@ own), repeated ``--reps`` times in interleaved order:
                     with the reason printed; they are never installed by this script)
 
 Per configuration: median ms/step over ``--steps`` timed steps after ``--warmup`` (3 / 20),
-steps/s, peak RSS (``ru_maxrss`` of the process: interpreter + libraries + tensors, the method
-of the peers' table in PERFORMANCE.md) and the bytes autograd saves for backward
+steps/s, peak RSS (``VmHWM`` of the worker process: interpreter + libraries + tensors; what
+``ru_maxrss`` measures for a process started from a shell, the method of the peers' table in
+PERFORMANCE.md, without the parent's size that a forked worker's ``ru_maxrss`` starts from)
+and the bytes autograd saves for backward
 (``torch.autograd.graph.saved_tensors_hooks``). Medians of the per-process medians go to
 ``benchmarks/results/train_lif.json``.
 
@@ -101,7 +103,7 @@ def main(argv=None) -> int:
                      cpus=os.cpu_count(), loadavg_1m_at_start=load_start,
                      loadavg_1m_at_end=os.getloadavg()[0],
                      python=platform.python_version(), torch=torch.__version__),
-        memory_method="peak RSS = ru_maxrss of a fresh process per configuration (MiB); "
+        memory_method="peak RSS = VmHWM of a fresh process per configuration (MiB); "
                       "saved_for_backward = storages seen by autograd saved-tensor hooks",
         reps=args.reps, skipped=skipped, summary=summary, runs=runs,
     )

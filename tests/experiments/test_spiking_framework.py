@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -8,6 +10,7 @@ from neurocircuits.experiments.spiking_framework import (
     LIFMLP,
     gradient_agreement,
     make_batch,
+    peak_rss_mb,
     peer_available,
     teacher_task,
 )
@@ -91,3 +94,20 @@ def test_fused_linear_model_matches_split_model():
     (o2 * w).sum().backward()
     for (n, p1), p2 in zip(m1.named_parameters(), m2.parameters()):
         assert float((p1.grad - p2.grad).norm()) <= 1e-9 * float(p2.grad.norm()) + 1e-300, n
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+def test_worker_peak_rss_is_its_own_not_its_parents():
+    # A child's ru_maxrss starts at its parent's RSS (fork / vfork + exec); the worker's
+    # peak must not: hold 300 MiB more here than the child (which imports torch and this
+    # module) ever uses, and the child must report far less than this process.
+    ballast = bytearray(300 * 2**20)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    code = "from neurocircuits.experiments.spiking_framework import peak_rss_mb; print(peak_rss_mb())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    parent = peak_rss_mb()
+    assert parent > 300.0
+    assert 1.0 < float(out.stdout) < parent - 250.0
+    del ballast
