@@ -40,6 +40,13 @@ def test_every_backend_provides_every_kernel(name):
     assert not missing
 
 
+def test_loaded_lists_backends_without_loading_any():
+    before = kernels.loaded()
+    assert set(before) <= set(kernels.NAMES)
+    kernels.get()  # the default backend, now loaded
+    assert kernels.backend() in kernels.loaded()
+
+
 def test_none_leaves_layers_on_torch_with_the_same_numbers():
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(5, 4, 60, generator=g) < 0.2).float()

@@ -26,9 +26,11 @@ def library_versions() -> dict[str, str]:
     import torch
 
     import neurocircuits
+    from neurocircuits import kernels
 
     return {
         "neurocircuits": neurocircuits.__version__,
+        "compiled kernels": ", ".join(kernels.loaded()) or "not used",
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": numpy.__version__,

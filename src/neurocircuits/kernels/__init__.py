@@ -23,7 +23,7 @@ import contextlib
 import os
 from types import SimpleNamespace
 
-__all__ = ["backend", "available", "get", "use", "NAMES"]
+__all__ = ["backend", "available", "get", "use", "loaded", "NAMES"]
 
 NAMES = ("native", "numba")
 #: The functions every backend provides (arguments: see neurocircuits.kernels.native).
@@ -90,6 +90,11 @@ def backend() -> str | None:
 def available(name: str) -> bool:
     """Whether backend ``name`` ("native" or "numba") can run here."""
     return get(name) is not None
+
+
+def loaded() -> list[str]:
+    """Backends loaded in this process so far (without loading any); for run reports."""
+    return [name for name in NAMES if _loaded.get(name) is not None]
 
 
 @contextlib.contextmanager
