@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 
@@ -45,6 +46,26 @@ def test_loaded_lists_backends_without_loading_any():
     assert set(before) <= set(kernels.NAMES)
     kernels.get()  # the default backend, now loaded
     assert kernels.backend() in kernels.loaded()
+
+
+@pytest.mark.parametrize("name", kernels.NAMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_of_odd_shapes(name, dtype):
+    k = kernels.get(name)
+    if k is None:
+        pytest.skip(f"{name} kernels unavailable here")
+    a = np.random.default_rng(0).standard_normal((37, 70)).astype(dtype)  # not multiples of 32
+    out = np.empty((70, 37), dtype=dtype)
+    k.transpose(a, out, 2)
+    assert np.array_equal(out, a.T)
+
+
+def test_weight_gradient_arrives_in_the_weights_layout():
+    # a contiguous gradient is kept as .grad as it is (a transposed view would be copied)
+    W = torch.randn(40, 60, requires_grad=True)
+    S, _ = linear_lif((torch.rand(3, 2, 60) < 0.3).float(), W, None, LIFParams(0.9, threshold=0.2))
+    S.sum().backward()
+    assert W.grad.is_contiguous() and W.grad.shape == W.shape
 
 
 def test_none_leaves_layers_on_torch_with_the_same_numbers():

@@ -395,6 +395,23 @@ void lif_backward(const F* H, const F* SG, int kind, const F* prm, const F* gS, 
     }
 }
 
+// dst [cols, rows] = transpose of src [rows, cols], in 32 x 32 tiles (a plain strided copy
+// touches a new cache line per element; a tile keeps both sides' lines in L1).
+template <class F>
+void transpose(const F* src, i64 rows, i64 cols, F* dst, int nth) {
+    constexpr i64 TB = 32;
+    const i64 n_tiles = (rows + TB - 1) / TB;
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 it = 0; it < n_tiles; ++it) {
+        const i64 i0 = it * TB, i1 = std::min(rows, i0 + TB);
+        for (i64 j0 = 0; j0 < cols; j0 += TB) {
+            const i64 j1 = std::min(cols, j0 + TB);
+            for (i64 j = j0; j < j1; ++j)
+                for (i64 i = i0; i < i1; ++i) dst[j * rows + i] = src[i * cols + j];
+        }
+    }
+}
+
 template <class F>
 i64 count_nonfinite(const F* x, i64 n, int nth) {
     i64 bad = 0;
@@ -450,6 +467,9 @@ i64 count_nonfinite(const F* x, i64 n, int nth) {
         lif_backward<F>(H, SG, kind, prm, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0, b, reset, \
                         detach, has_syn, has_adapt, lam_v, lam_i, lam_a, dX, g_beta, g_alpha,      \
                         g_rho, A_prev, T, B, N, nb, nth);                                           \
+    }                                                                                               \
+    NC_EXPORT void nc_transpose_##S(const F* src, i64 rows, i64 cols, F* dst, int nth) {              \
+        transpose<F>(src, rows, cols, dst, nth);                                                    \
     }                                                                                               \
     NC_EXPORT i64 nc_count_nonfinite_##S(const F* x, i64 n, int nth) {                              \
         return count_nonfinite<F>(x, n, nth);                                                       \

@@ -155,6 +155,7 @@ def _declare(lib) -> None:
                                     _INT, _INT, _INT, _P, _P, _P, _P, _P, _P, _P, _P, _I64, _I64, _I64,
                                     _I64, _INT]),
             "count_nonfinite": (_I64, [_P, _I64, _INT]),
+            "transpose": (None, [_P, _I64, _I64, _P, _INT]),
         }
         for name, (res, args) in sig.items():
             fn = getattr(lib, f"nc_{name}_{s}")
@@ -226,3 +227,8 @@ def lif_backward(H, SG, kind, prm, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr
 
 def count_nonfinite(flat, nth) -> int:
     return int(_fn("count_nonfinite", flat)(_p(flat), flat.size, nth))
+
+
+def transpose(src, dst, nth) -> None:
+    """dst [cols, rows] = srcᵀ for src [rows, cols]."""
+    _fn("transpose", src)(_p(src), src.shape[0], src.shape[1], _p(dst), nth)

@@ -187,3 +187,7 @@ def lif_backward(H, SG, kind, prm, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr
 
 def count_nonfinite(flat, nth) -> int:
     return int(_count_nonfinite(flat))
+
+
+def transpose(src, dst, nth) -> None:
+    dst[...] = src.T
