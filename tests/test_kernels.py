@@ -150,3 +150,18 @@ def test_native_path_loads_no_jit_compiler_and_one_openmp_runtime():
     assert numba_loaded == "False"
     if sys.platform.startswith("linux"):
         assert int(n_gomp) <= 1
+
+
+@pytest.mark.parametrize("n_in", [16, 37, 48])
+@pytest.mark.parametrize("density", [0.0, 0.5, 1.0])
+def test_input_compaction_edges(n_in, density):
+    # vector-width multiples and tails; silent, half-active and fully active rows with
+    # negative values: the event-driven forward must equal the dense one
+    g = torch.Generator().manual_seed(n_in)
+    x = torch.randn(4, 3, n_in, generator=g) * (torch.rand(4, 3, n_in, generator=g) < density)
+    W = torch.randn(40, n_in, generator=g) * 0.4
+    p = LIFParams(0.9, threshold=0.3)
+    S, st = linear_lif(x, W, None, p)
+    S_ref, st_ref = lif_sequence(torch.nn.functional.linear(x, W), LIFState(torch.zeros(3, 40)), p)
+    assert torch.equal(S, S_ref)
+    assert torch.allclose(st.v, st_ref.v, atol=1e-5)
