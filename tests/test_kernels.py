@@ -60,6 +60,13 @@ def test_transpose_of_odd_shapes(name, dtype):
     assert np.array_equal(out, a.T)
 
 
+@needs_native
+def test_native_wrappers_refuse_strided_arrays():
+    a = np.zeros((8, 6), dtype=np.float32)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        native.transpose(a.T, np.empty((8, 6), dtype=np.float32), 1)
+
+
 def test_weight_gradient_arrives_in_the_weights_layout():
     # a contiguous gradient is kept as .grad as it is (a transposed view would be copied)
     W = torch.randn(40, 60, requires_grad=True)

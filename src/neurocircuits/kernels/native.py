@@ -172,7 +172,8 @@ def _fn(name: str, a: np.ndarray):
 
 
 def _p(a: np.ndarray) -> int:
-    assert a.flags.c_contiguous, "native kernels need C-contiguous arrays"
+    if not a.flags.c_contiguous:  # an internal misuse, but never silently read strided memory
+        raise ValueError(f"native kernels need C-contiguous arrays, got strides {a.strides}")
     return a.ctypes.data
 
 
