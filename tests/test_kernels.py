@@ -172,3 +172,13 @@ def test_input_compaction_edges(n_in, density):
     S_ref, st_ref = lif_sequence(torch.nn.functional.linear(x, W), LIFState(torch.zeros(3, 40)), p)
     assert torch.equal(S, S_ref)
     assert torch.allclose(st.v, st_ref.v, atol=1e-5)
+
+
+def test_event_index_refuses_more_rows_than_int32_holds():
+    # row numbers are int32 in the kernels: refused before any kernel runs (a zero-stride view
+    # gives the shape without the memory)
+    from neurocircuits.training.linear_lif import _CSR
+
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=(2**31, 4), strides=(0, 0))
+    with pytest.raises(ValueError, match="2\\*\\*31"):
+        _CSR(huge)

@@ -430,6 +430,8 @@ EVENT_MIN_OUT = 32
 
 
 def _use_kernel(x: Tensor, weight: Tensor) -> bool:
+    """Whether the event-driven kernels take y = x Wᵀ: CPU, float32/64 alike, at least
+    EVENT_MIN_OUT outputs, compiled kernels available (also the test of linear_lif)."""
     return (x.device.type == "cpu" and weight.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.dtype == weight.dtype
             and weight.shape[0] >= EVENT_MIN_OUT and _compiled_kernels_on())

@@ -42,8 +42,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from neurocircuits.training.bptt import (EVENT_MIN_OUT, _as_tensor, _check_linear, _compiled_kernels_on,
-                                         _Config, _constants, _surrogate_code, spiking_linear)
+from neurocircuits.training.bptt import (_as_tensor, _check_linear, _Config, _constants, _surrogate_code,
+                                         _use_kernel, spiking_linear)
 from neurocircuits.validation import check_tensor
 
 __all__ = ["linear_lif", "linear_lif_applies"]
@@ -217,11 +217,7 @@ def linear_lif_applies(x: Tensor, weight: Tensor, params) -> bool:
     :func:`spiking_linear` and the fused LIF layer, with the same result. Narrow layers (a
     512 -> 10 readout) run faster as one dense product: each active input would add only a
     few weights, so the per-event bookkeeping would cost more than the arithmetic it saves."""
-    return (x.device.type == "cpu" and weight.device.type == "cpu"
-            and x.dtype in (torch.float32, torch.float64) and x.dtype == weight.dtype
-            and weight.shape[0] >= EVENT_MIN_OUT
-            and params.alpha is None and _surrogate_code(params.surrogate) >= 0
-            and _compiled_kernels_on())
+    return _use_kernel(x, weight) and params.alpha is None and _surrogate_code(params.surrogate) >= 0
 
 
 def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=None):
