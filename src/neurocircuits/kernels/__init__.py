@@ -56,11 +56,20 @@ def _load(name: str):
     return ns
 
 
-def _wanted() -> str:
-    choice = _choice or os.environ.get("NEUROCIRCUITS_KERNELS", "auto").strip().lower() or "auto"
-    if choice not in ("auto", "none") + NAMES:
-        raise ValueError(f"NEUROCIRCUITS_KERNELS must be one of auto, native, numba, none; got {choice!r}")
+_CHOICES = ("auto", "none") + NAMES
+
+
+def _checked_choice(choice, source: str) -> str:
+    if choice not in _CHOICES:
+        raise ValueError(f"{source} must be one of {', '.join(_CHOICES)}; got {choice!r}")
     return choice
+
+
+def _wanted() -> str:
+    if _choice is not None:
+        return _choice
+    env = os.environ.get("NEUROCIRCUITS_KERNELS", "auto").strip().lower() or "auto"
+    return _checked_choice(env, "NEUROCIRCUITS_KERNELS")
 
 
 def get(name: str | None = None):
@@ -102,8 +111,8 @@ def use(name: str | None):
     """Within the block run the kernels of backend ``name`` ("native", "numba", "none", or
     None / "auto" for the default)."""
     global _choice
-    if name not in (None, "auto", "none") + NAMES:
-        raise ValueError(f"kernel backend must be one of auto, native, numba, none; got {name!r}")
+    if name is not None:
+        _checked_choice(name, "kernel backend")
     old = _choice
     _choice = name
     try:
