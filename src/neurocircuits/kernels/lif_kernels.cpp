@@ -243,6 +243,27 @@ void event_linear(const F* x, i64 R, i64 n_in, i64 N, const i64* indptr, i32* id
     }
 }
 
+// One step of the adjoint for one batch row (the loop body of linear_lif_adjoint). A function
+// of its own with restrict arguments: written inline in the time loop, g++ 12 did not
+// vectorise it ("no vectype"), and the whole adjoint ran ~2x slower.
+template <class F>
+inline void adjoint_row(const F* __restrict Ht, const F* __restrict gt, const F* __restrict g,
+                        const F* __restrict vp, const F* __restrict beta, F* __restrict lr,
+                        F* __restrict gb, F* __restrict dbc, F* __restrict Dt, i64 N, F thr, F a_zero,
+                        F nd, F cst) {
+    for (i64 q = 0; q < N; ++q) {
+        const F h = Ht[q];
+        const F s = h >= F(0) ? F(1) : F(0);
+        const F lv = lr[q];
+        const F ds = gt[q] - nd * lv * (cst + a_zero * (h + thr));
+        const F du = lv * (F(1) - a_zero * s) + ds * g[q];
+        gb[q] += du * vp[q];
+        dbc[q] += du;
+        lr[q] = beta[q] * du;
+        Dt[q] = du;
+    }
+}
+
 // ------------------------------------------------------------------ linear + LIF adjoint
 // Reverse-time adjoint of the LIF recursion per batch row: H, gS, D (out: dL/di) [T, B, N];
 // v0, lam [B, N] (lam: dL/dv_T in, dL/dv_0 out); beta [N]; g_beta, db [nb, N]: per block.
@@ -275,17 +296,7 @@ void linear_lif_adjoint(const F* H, const F* gS, const F* v0, const F* beta, con
                 } else {
                     std::copy(v0 + r * N, v0 + (r + 1) * N, vp);
                 }
-                for (i64 q = 0; q < N; ++q) {
-                    const F h = Ht[q];
-                    const F s = h >= F(0) ? F(1) : F(0);
-                    const F lv = lr[q];
-                    const F ds = gt[q] - nd * lv * (cst + a_zero * (h + thr));
-                    const F du = lv * (F(1) - a_zero * s) + ds * g[q];
-                    gb[q] += du * vp[q];
-                    dbc[q] += du;
-                    lr[q] = beta[q] * du;
-                    Dt[q] = du;
-                }
+                adjoint_row(Ht, gt, g, vp, beta, lr, gb, dbc, Dt, N, thr, a_zero, nd, cst);
             }
         }
     }
@@ -320,35 +331,164 @@ void weight_grad(const i64* colptr, const i32* rows, const F* cval, const F* D, 
 }
 
 // ------------------------------------------------------------------ fused LIF / ALIF time loop
+// One step of one batch row. The flags are template arguments so that every combination
+// compiles to a loop without branches, which g++ vectorises (with runtime flags it did not).
+template <class F, int RESET, bool SYN, bool ADAPT>
+inline void lif_forward_row(const F* __restrict x, F* __restrict v, F* __restrict i, F* __restrict a,
+                            const F* __restrict beta, const F* __restrict alpha, const F* __restrict rho,
+                            F thr0, F b, F* __restrict H, F* __restrict S, F* __restrict I, i64 N) {
+    for (i64 n = 0; n < N; ++n) {
+        F ii = x[n];
+        if (SYN) {
+            ii += alpha[n] * i[n];
+            i[n] = ii;
+            I[n] = ii;
+        }
+        const F u = beta[n] * v[n] + ii;
+        const F thr = ADAPT ? thr0 + b * a[n] : thr0;
+        const F h = u - thr;
+        const F s = h >= F(0) ? F(1) : F(0);
+        H[n] = h;
+        S[n] = s;
+        v[n] = RESET == 0 ? u - s * thr : (RESET == 1 ? u * (F(1) - s) : u);
+        if (ADAPT) a[n] = rho[n] * a[n] + (F(1) - rho[n]) * s;
+    }
+}
+
+template <class F, int RESET, bool SYN, bool ADAPT>
+void lif_forward_t(const F* x, F* v, F* i, F* a, const F* beta, const F* alpha, const F* rho, F thr0, F b,
+                   F* H, F* S, F* I_traj, i64 T, i64 B, i64 N, i64 nb, int nth) {
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        for (i64 t = 0; t < T; ++t) {
+            for (i64 r = block_lo(c, B, nb); r < block_lo(c + 1, B, nb); ++r) {
+                const i64 o = (t * B + r) * N, p = r * N;
+                lif_forward_row<F, RESET, SYN, ADAPT>(x + o, v + p, i + p, a + p, beta, alpha, rho, thr0, b,
+                                                      H + o, S + o, I_traj + o, N);
+            }
+        }
+    }
+}
+
+// Runs CALL with the runtime flags as compile-time constants R_ (reset: 0 subtract, 1 zero,
+// 2 none), S_ (synaptic current) and A_ (adaptation).
+#define NC_CASE(K, R, S, A, CALL)              \
+    case K: {                                  \
+        constexpr int R_ = R;                  \
+        constexpr bool S_ = S, A_ = A;         \
+        CALL;                                  \
+        break;                                 \
+    }
+#define NC_DISPATCH_FLAGS(reset, has_syn, has_adapt, CALL)                                \
+    switch (((reset) == 0 ? 0 : (reset) == 1 ? 1 : 2) * 4 + ((has_syn) ? 2 : 0) +             \
+            ((has_adapt) ? 1 : 0)) {                                                          \
+        NC_CASE(0, 0, false, false, CALL) NC_CASE(1, 0, false, true, CALL)                    \
+        NC_CASE(2, 0, true, false, CALL) NC_CASE(3, 0, true, true, CALL)                      \
+        NC_CASE(4, 1, false, false, CALL) NC_CASE(5, 1, false, true, CALL)                    \
+        NC_CASE(6, 1, true, false, CALL) NC_CASE(7, 1, true, true, CALL)                      \
+        NC_CASE(8, 2, false, false, CALL) NC_CASE(9, 2, false, true, CALL)                    \
+        NC_CASE(10, 2, true, false, CALL) default: NC_CASE(11, 2, true, true, CALL)           \
+    }
+
 // Forward for all batch rows: x, H, S, I_traj [T, B, N]; v, i, a [B, N] state updated in place
 // (i / a / I_traj only read with a synapse / adaptation); beta, alpha, rho [N].
 template <class F>
 void lif_forward(const F* x, F* v, F* i, F* a, const F* beta, const F* alpha, const F* rho, F thr0, F b,
                  int reset, int has_syn, int has_adapt, F* H, F* S, F* I_traj, i64 T, i64 B, i64 N, i64 nb,
                  int nth) {
+    NC_DISPATCH_FLAGS(reset, has_syn, has_adapt,
+                      (lif_forward_t<F, R_, S_, A_>(x, v, i, a, beta, alpha, rho, thr0, b, H, S, I_traj, T, B, N,
+                                                    nb, nth)));
+}
+
+// One reverse step of one batch row: o-arrays at step t (Hp, Ap, Ip at t - 1, null at t = 0),
+// p-arrays [N] of the row's state; g: σ'(h) of the step.
+template <class F, int RESET, bool SYN, bool ADAPT, bool DETACH>
+inline void lif_backward_row(const F* __restrict H, const F* __restrict Hp, const F* __restrict g,
+                             const F* __restrict gS, const F* __restrict A, const F* __restrict Ap,
+                             const F* __restrict Ip, const F* __restrict v0, const F* __restrict i0,
+                             const F* __restrict beta, const F* __restrict alpha, const F* __restrict rho,
+                             F thr0, F b, F* __restrict lam_v, F* __restrict lam_i, F* __restrict lam_a,
+                             F* __restrict dX, F* __restrict g_beta, F* __restrict g_alpha,
+                             F* __restrict g_rho, i64 N) {
+    for (i64 n = 0; n < N; ++n) {
+        const F h = H[n];
+        const F s = h >= F(0) ? F(1) : F(0);
+        const F thr = ADAPT ? thr0 + b * A[n] : thr0;
+        const F lv = lam_v[n];
+        F ds = gS[n];
+        if (ADAPT) ds += (F(1) - rho[n]) * lam_a[n];
+        if (!DETACH) {
+            if (RESET == 0) ds -= lv * thr;
+            else if (RESET == 1) ds -= lv * (h + thr);
+        }
+        F du = RESET == 1 ? lv * (F(1) - s) : lv;
+        const F dh = ds * g[n];
+        du += dh;
+        const F di = SYN ? du + lam_i[n] : du;
+        dX[n] = di;
+        F vp;
+        if (Hp) {
+            const F hp = Hp[n];
+            const F sp = hp >= F(0) ? F(1) : F(0);
+            const F thp = ADAPT ? thr0 + b * Ap[n] : thr0;
+            const F up = hp + thp;
+            vp = RESET == 0 ? up - sp * thp : (RESET == 1 ? up * (F(1) - sp) : up);
+        } else {
+            vp = v0[n];
+        }
+        g_beta[n] += du * vp;
+        lam_v[n] = beta[n] * du;
+        if (SYN) {
+            const F ip = Hp ? Ip[n] : i0[n];
+            g_alpha[n] += di * ip;
+            lam_i[n] = alpha[n] * di;
+        }
+        if (ADAPT) {
+            const F dA = RESET == 0 ? -dh - lv * s : -dh;
+            g_rho[n] += lam_a[n] * (A[n] - s);
+            lam_a[n] = rho[n] * lam_a[n] + b * dA;
+        }
+    }
+}
+
+template <class F, int RESET, bool SYN, bool ADAPT, bool DETACH>
+void lif_backward_t(const F* H, const F* SG, int kind, const F* prm, const F* gS, const F* I_traj, const F* v0,
+                    const F* i0, const F* a0, const F* beta, const F* alpha, const F* rho, F thr0, F b,
+                    F* lam_v, F* lam_i, F* lam_a, F* dX, F* g_beta, F* g_alpha, F* g_rho, F* A_prev, i64 T,
+                    i64 B, i64 N, i64 nb, int nth) {
 #pragma omp parallel for num_threads(nth) schedule(static)
     for (i64 c = 0; c < nb; ++c) {
-        for (i64 t = 0; t < T; ++t) {
-            for (i64 r = block_lo(c, B, nb); r < block_lo(c + 1, B, nb); ++r) {
-                const i64 o = (t * B + r) * N, p = r * N;
-                for (i64 n = 0; n < N; ++n) {
-                    F ii;
-                    if (has_syn) {
-                        ii = alpha[n] * i[p + n] + x[o + n];
-                        i[p + n] = ii;
-                        I_traj[o + n] = ii;
-                    } else {
-                        ii = x[o + n];
+        const i64 r_lo = block_lo(c, B, nb), r_hi = block_lo(c + 1, B, nb);
+        std::vector<F> gbuf((size_t)N);
+        F* g = gbuf.data();
+        if (ADAPT) {  // a_{t-1} for every t, rebuilt from the spikes
+            for (i64 r = r_lo; r < r_hi; ++r)
+                for (i64 n = 0; n < N; ++n) A_prev[r * N + n] = a0[r * N + n];
+            for (i64 t = 1; t < T; ++t)
+                for (i64 r = r_lo; r < r_hi; ++r)
+                    for (i64 n = 0; n < N; ++n) {
+                        const i64 o = (t * B + r) * N + n, op = ((t - 1) * B + r) * N + n;
+                        const F s = H[op] >= F(0) ? F(1) : F(0);
+                        A_prev[o] = rho[n] * A_prev[op] + (F(1) - rho[n]) * s;
                     }
-                    const F u = beta[n] * v[p + n] + ii;
-                    const F thr = has_adapt ? thr0 + b * a[p + n] : thr0;
-                    const F h = u - thr;
-                    const F s = h >= F(0) ? F(1) : F(0);
-                    H[o + n] = h;
-                    S[o + n] = s;
-                    v[p + n] = reset == 0 ? u - s * thr : (reset == 1 ? u * (F(1) - s) : u);
-                    if (has_adapt) a[p + n] = rho[n] * a[p + n] + (F(1) - rho[n]) * s;
+        }
+        for (i64 t = T - 1; t >= 0; --t) {
+            for (i64 r = r_lo; r < r_hi; ++r) {
+                const i64 o = (t * B + r) * N, p = r * N, op = o - B * N;
+                const F* gt;
+                if (kind >= 0) {
+                    surrogate_row(kind, prm, H + o, g, N);
+                    gt = g;
+                } else {
+                    gt = SG + o;
                 }
+                lif_backward_row<F, RESET, SYN, ADAPT, DETACH>(
+                    H + o, t > 0 ? H + op : nullptr, gt, gS + o, ADAPT ? A_prev + o : nullptr,
+                    ADAPT && t > 0 ? A_prev + op : nullptr, SYN && t > 0 ? I_traj + op : nullptr, v0 + p,
+                    SYN ? i0 + p : nullptr, beta, alpha, rho, thr0, b, lam_v + p, SYN ? lam_i + p : nullptr,
+                    ADAPT ? lam_a + p : nullptr, dX + o, g_beta + p, SYN ? g_alpha + p : nullptr,
+                    ADAPT ? g_rho + p : nullptr, N);
             }
         }
     }
@@ -363,70 +503,16 @@ void lif_backward(const F* H, const F* SG, int kind, const F* prm, const F* gS, 
                   const F* i0, const F* a0, const F* beta, const F* alpha, const F* rho, F thr0, F b, int reset,
                   int detach, int has_syn, int has_adapt, F* lam_v, F* lam_i, F* lam_a, F* dX, F* g_beta,
                   F* g_alpha, F* g_rho, F* A_prev, i64 T, i64 B, i64 N, i64 nb, int nth) {
-#pragma omp parallel for num_threads(nth) schedule(static)
-    for (i64 c = 0; c < nb; ++c) {
-        const i64 r_lo = block_lo(c, B, nb), r_hi = block_lo(c + 1, B, nb);
-        std::vector<F> gbuf((size_t)N);
-        F* g = gbuf.data();
-        if (has_adapt) {  // a_{t-1} for every t, rebuilt from the spikes
-            for (i64 r = r_lo; r < r_hi; ++r)
-                for (i64 n = 0; n < N; ++n) A_prev[r * N + n] = a0[r * N + n];
-            for (i64 t = 1; t < T; ++t)
-                for (i64 r = r_lo; r < r_hi; ++r)
-                    for (i64 n = 0; n < N; ++n) {
-                        const i64 o = (t * B + r) * N + n, op = ((t - 1) * B + r) * N + n;
-                        const F s = H[op] >= F(0) ? F(1) : F(0);
-                        A_prev[o] = rho[n] * A_prev[op] + (F(1) - rho[n]) * s;
-                    }
-        }
-        for (i64 t = T - 1; t >= 0; --t) {
-            for (i64 r = r_lo; r < r_hi; ++r) {
-                const i64 o0 = (t * B + r) * N, p0 = r * N;
-                if (kind >= 0) surrogate_row(kind, prm, H + o0, g, N);
-                for (i64 n = 0; n < N; ++n) {
-                    const i64 o = o0 + n, p = p0 + n;
-                    const F h = H[o];
-                    const F s = h >= F(0) ? F(1) : F(0);
-                    const F thr = has_adapt ? thr0 + b * A_prev[o] : thr0;
-                    const F lv = lam_v[p];
-                    F ds = gS[o];
-                    if (has_adapt) ds += (F(1) - rho[n]) * lam_a[p];
-                    if (!detach) {
-                        if (reset == 0) ds -= lv * thr;
-                        else if (reset == 1) ds -= lv * (h + thr);
-                    }
-                    F du = reset == 1 ? lv * (F(1) - s) : lv;
-                    const F dh = ds * (kind < 0 ? SG[o] : g[n]);
-                    du += dh;
-                    const F di = has_syn ? du + lam_i[p] : du;
-                    dX[o] = di;
-                    F vp;
-                    if (t > 0) {
-                        const i64 op = o - B * N;
-                        const F hp = H[op];
-                        const F sp = hp >= F(0) ? F(1) : F(0);
-                        const F thp = has_adapt ? thr0 + b * A_prev[op] : thr0;
-                        const F up = hp + thp;
-                        vp = reset == 0 ? up - sp * thp : (reset == 1 ? up * (F(1) - sp) : up);
-                    } else {
-                        vp = v0[p];
-                    }
-                    g_beta[p] += du * vp;
-                    lam_v[p] = beta[n] * du;
-                    if (has_syn) {
-                        const F ip = t > 0 ? I_traj[o - B * N] : i0[p];
-                        g_alpha[p] += di * ip;
-                        lam_i[p] = alpha[n] * di;
-                    }
-                    if (has_adapt) {
-                        const F dA = reset == 0 ? -dh - lv * s : -dh;
-                        g_rho[p] += lam_a[p] * (A_prev[o] - s);
-                        lam_a[p] = rho[n] * lam_a[p] + b * dA;
-                    }
-                }
-            }
-        }
+#define NC_BACKWARD(D)                                                                                   \
+    (lif_backward_t<F, R_, S_, A_, D>(H, SG, kind, prm, gS, I_traj, v0, i0, a0, beta, alpha, rho, thr0, b, \
+                                      lam_v, lam_i, lam_a, dX, g_beta, g_alpha, g_rho, A_prev, T, B, N, nb, \
+                                      nth))
+    if (detach) {
+        NC_DISPATCH_FLAGS(reset, has_syn, has_adapt, NC_BACKWARD(true));
+    } else {
+        NC_DISPATCH_FLAGS(reset, has_syn, has_adapt, NC_BACKWARD(false));
     }
+#undef NC_BACKWARD
 }
 
 // dst [cols, rows] = transpose of src [rows, cols], in 32 x 32 tiles (a plain strided copy
