@@ -27,7 +27,7 @@ __all__ = ["backend", "available", "get", "use", "loaded", "NAMES"]
 
 NAMES = ("native", "numba")
 #: The functions every backend provides (arguments: see neurocircuits.kernels.native).
-FUNCTIONS = ("row_counts", "csc", "linear_lif_forward", "event_linear", "linear_lif_adjoint",
+FUNCTIONS = ("row_counts", "linear_lif_forward", "event_linear", "linear_lif_adjoint",
              "weight_grad", "lif_forward", "lif_backward", "count_nonfinite", "transpose")
 _choice: str | None = None  # set by use(); else the environment variable, else "auto"
 _loaded: dict[str, object] = {}

@@ -152,39 +152,6 @@ i64 row_counts(const F* x, i64 R, i64 n_in, i64* counts, i64 nb, int nth) {
     return bad;
 }
 
-// Column-compressed copy of the row index: counting sort in two parallel passes over blocks
-// of rows; within a column the rows stay in increasing order.
-template <class F>
-void csc(const i64* indptr, const i32* idx, const F* val, i64 R, i64 n_in, i64* colptr, i32* rows,
-         F* cval, i64 nb, int nth) {
-    std::vector<i64> cnt((size_t)(nb * n_in), 0);
-#pragma omp parallel for num_threads(nth) schedule(static)
-    for (i64 c = 0; c < nb; ++c) {
-        i64* cc = cnt.data() + c * n_in;
-        for (i64 k = indptr[block_lo(c, R, nb)]; k < indptr[block_lo(c + 1, R, nb)]; ++k) cc[idx[k]]++;
-    }
-    colptr[0] = 0;
-    for (i64 j = 0; j < n_in; ++j) {  // block c's part of column j starts after blocks < c
-        i64 m = colptr[j];
-        for (i64 c = 0; c < nb; ++c) {
-            const i64 n = cnt[c * n_in + j];
-            cnt[c * n_in + j] = m;
-            m += n;
-        }
-        colptr[j + 1] = m;
-    }
-#pragma omp parallel for num_threads(nth) schedule(static)
-    for (i64 c = 0; c < nb; ++c) {
-        i64* pos = cnt.data() + c * n_in;
-        for (i64 r = block_lo(c, R, nb); r < block_lo(c + 1, R, nb); ++r)
-            for (i64 k = indptr[r]; k < indptr[r + 1]; ++k) {
-                const i64 m = pos[idx[k]]++;
-                rows[m] = (i32)r;
-                cval[m] = val[k];
-            }
-    }
-}
-
 // ------------------------------------------------------------------ linear + LIF forward
 // x [T*B, n_in] (row t*B + r is x_t[r]); wt = W^T [n_in, N]; bias, beta [N]; v [B, N] (v_0 in,
 // v_T out); H = u - thr and S [T, B, N]; fills the row index (idx, val at indptr[row]).
@@ -303,27 +270,50 @@ void linear_lif_adjoint(const F* H, const F* gS, const F* v0, const F* beta, con
 }
 
 // dL/dW^T[j] = sum over the rows r where input j is active of x[r, j] D[r], for all inputs j
-// (D = dL/di as [R, N]); inputs are split in nb blocks. Rows of D are visited in blocks of rb
-// (kept in cache while every input of the range takes its rows from the block).
+// (D = dL/di as [R, N]; x given by its row index indptr / idx / val). Inputs are split in nb
+// blocks; each block first builds its own column index (a counting sort of the events of its
+// inputs, rows ascending within a column: no serial pass, no shared index), then visits the
+// rows of D in blocks of rb (kept in cache while every input of the range takes its rows from
+// the block). Each dL/dW^T row is summed by one thread in row order.
 template <class F>
-void weight_grad(const i64* colptr, const i32* rows, const F* cval, const F* D, i64 R, i64 N, i64 n_in,
+void weight_grad(const i64* indptr, const i32* idx, const F* val, const F* D, i64 R, i64 N, i64 n_in,
                  F* dwt, i64 rb, i64 nb, int nth) {
 #pragma omp parallel for num_threads(nth) schedule(static)
     for (i64 c = 0; c < nb; ++c) {
-        const i64 j_lo = block_lo(c, n_in, nb), j_hi = block_lo(c + 1, n_in, nb);
+        const i64 j_lo = block_lo(c, n_in, nb), j_hi = block_lo(c + 1, n_in, nb), m = j_hi - j_lo;
+        const uint32_t um = (uint32_t)m;
+        std::vector<i64> colptr((size_t)(m + 1), 0);
+        const i64 n_ev = indptr[R];
+        for (i64 k = 0; k < n_ev; ++k) {
+            const uint32_t j = (uint32_t)(idx[k] - (i32)j_lo);
+            if (j < um) colptr[j + 1]++;
+        }
+        for (i64 j = 0; j < m; ++j) colptr[j + 1] += colptr[j];
+        std::vector<i64> cur(colptr.begin(), colptr.end() - 1);  // next free slot, then next to sum
+        std::vector<i32> rows((size_t)colptr[m]);
+        std::vector<F> cval((size_t)colptr[m]);
+        for (i64 r = 0; r < R; ++r)
+            for (i64 k = indptr[r]; k < indptr[r + 1]; ++k) {
+                const uint32_t j = (uint32_t)(idx[k] - (i32)j_lo);
+                if (j < um) {
+                    const i64 e = cur[j]++;
+                    rows[e] = (i32)r;
+                    cval[e] = val[k];
+                }
+            }
+        std::copy(colptr.begin(), colptr.end() - 1, cur.begin());
         std::vector<F> acc((size_t)N);
-        std::vector<i64> cur(colptr + j_lo, colptr + j_hi);  // per input: first entry not summed
         std::fill(dwt + j_lo * N, dwt + j_hi * N, F(0));
         for (i64 r1 = rb; r1 < R + rb; r1 += rb) {
-            for (i64 j = j_lo; j < j_hi; ++j) {
-                const i64 k = cur[j - j_lo], k1 = colptr[j + 1];
+            for (i64 j = 0; j < m; ++j) {
+                const i64 k = cur[j], k1 = colptr[j + 1];
                 i64 e = k;
-                while (e < k1 && rows[e] < r1) ++e;  // rows are ascending within a column
+                while (e < k1 && rows[e] < r1) ++e;
                 if (e == k) continue;
-                cur[j - j_lo] = e;
+                cur[j] = e;
                 std::fill(acc.begin(), acc.end(), F(0));
-                add_rows(acc.data(), D, N, rows, cval, k, e);
-                F* __restrict w = dwt + j * N;
+                add_rows(acc.data(), D, N, rows.data(), cval.data(), k, e);
+                F* __restrict w = dwt + (j_lo + j) * N;
                 for (i64 q = 0; q < N; ++q) w[q] += acc[q];
             }
         }
@@ -548,10 +538,6 @@ i64 count_nonfinite(const F* x, i64 n, int nth) {
     NC_EXPORT i64 nc_row_counts_##S(const F* x, i64 R, i64 n_in, i64* counts, i64 nb, int nth) {     \
         return row_counts<F>(x, R, n_in, counts, nb, nth);                                          \
     }                                                                                               \
-    NC_EXPORT void nc_csc_##S(const i64* indptr, const i32* idx, const F* val, i64 R, i64 n_in,      \
-                              i64* colptr, i32* rows, F* cval, i64 nb, int nth) {                   \
-        csc<F>(indptr, idx, val, R, n_in, colptr, rows, cval, nb, nth);                             \
-    }                                                                                               \
     NC_EXPORT void nc_linear_lif_forward_##S(const F* x, i64 T, i64 B, i64 n_in, i64 N,              \
                                              const i64* indptr, i32* idx, F* val, const F* wt,       \
                                              const F* bias, const F* beta, F* v, const F* prm, F* H, \
@@ -568,9 +554,9 @@ i64 count_nonfinite(const F* x, i64 n, int nth) {
                                              F* db, i64 T, i64 B, i64 N, i64 nb, int nth) {         \
         linear_lif_adjoint<F>(H, gS, v0, beta, prm, kind, lam, D, g_beta, db, T, B, N, nb, nth);    \
     }                                                                                               \
-    NC_EXPORT void nc_weight_grad_##S(const i64* colptr, const i32* rows, const F* cval, const F* D, \
+    NC_EXPORT void nc_weight_grad_##S(const i64* indptr, const i32* idx, const F* val, const F* D,   \
                                       i64 R, i64 N, i64 n_in, F* dwt, i64 rb, i64 nb, int nth) {    \
-        weight_grad<F>(colptr, rows, cval, D, R, N, n_in, dwt, rb, nb, nth);                        \
+        weight_grad<F>(indptr, idx, val, D, R, N, n_in, dwt, rb, nb, nth);                          \
     }                                                                                               \
     NC_EXPORT void nc_lif_forward_##S(const F* x, F* v, F* i, F* a, const F* beta, const F* alpha,   \
                                       const F* rho, F thr0, F b, int reset, int has_syn,             \
@@ -599,4 +585,4 @@ NC_INSTANCES(float, f32)
 NC_INSTANCES(double, f64)
 
 // Version of the entry points' signatures; native.py refuses a library built from other ones.
-NC_EXPORT int nc_abi_version() { return 1; }
+NC_EXPORT int nc_abi_version() { return 2; }

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 SOURCE = Path(__file__).with_name("lif_kernels.cpp")
-ABI_VERSION = 1
+ABI_VERSION = 2
 # No -ffast-math: the NaN / inf counts rely on IEEE comparisons, and sums keep their order.
 # Without trapping math and signed zeros the adjoint's surrogate loop vectorises (1.5x faster).
 FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
@@ -142,7 +142,6 @@ def _declare(lib) -> None:
     for s, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
         sig = {
             "row_counts": (_I64, [_P, _I64, _I64, _P, _I64, _INT]),
-            "csc": (None, [_P, _P, _P, _I64, _I64, _P, _P, _P, _I64, _INT]),
             "linear_lif_forward": (None, [_P, _I64, _I64, _I64, _I64, _P, _P, _P, _P, _P, _P, _P, _P,
                                           _P, _P, _I64, _INT]),
             "event_linear": (None, [_P, _I64, _I64, _I64, _P, _P, _P, _P, _P, _I64, _INT]),
@@ -182,11 +181,6 @@ def row_counts(x, counts, nb, nth) -> int:
     return int(_fn("row_counts", x)(_p(x), x.shape[0], x.shape[1], _p(counts), nb, nth))
 
 
-def csc(indptr, idx, val, colptr, rows, cval, nb, nth) -> None:
-    _fn("csc", val)(_p(indptr), _p(idx), _p(val), len(indptr) - 1, len(colptr) - 1, _p(colptr),
-                    _p(rows), _p(cval), nb, nth)
-
-
 def linear_lif_forward(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb, nth) -> None:
     T, B, N = H.shape
     _fn("linear_lif_forward", x)(_p(x), T, B, x.shape[1], N, _p(indptr), _p(idx), _p(val), _p(wt),
@@ -204,8 +198,8 @@ def linear_lif_adjoint(H, gS, v0, beta, prm, kind, lam, D, g_beta, db, nth) -> N
                                  _p(g_beta), _p(db), T, B, N, g_beta.shape[0], nth)
 
 
-def weight_grad(colptr, rows, cval, D, dwt, rb, nb, nth) -> None:
-    _fn("weight_grad", D)(_p(colptr), _p(rows), _p(cval), _p(D), D.shape[0], D.shape[1], dwt.shape[0],
+def weight_grad(indptr, idx, val, D, dwt, rb, nb, nth) -> None:
+    _fn("weight_grad", D)(_p(indptr), _p(idx), _p(val), _p(D), D.shape[0], D.shape[1], dwt.shape[0],
                           _p(dwt), rb, nb, nth)
 
 

@@ -315,11 +315,6 @@ def row_counts(x, counts, nb, nth) -> int:
     return int(bad.sum())
 
 
-def csc(indptr, idx, val, colptr, rows, cval, nb, nth) -> None:
-    set_threads(nth)
-    _csc_par(indptr, idx, val, colptr, rows, cval, nb)
-
-
 def linear_lif_forward(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb, nth) -> None:
     set_threads(nth)
     _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb)
@@ -335,6 +330,13 @@ def linear_lif_adjoint(H, gS, v0, beta, prm, kind, lam, D, g_beta, db, nth) -> N
     _adjoint_par(H, gS, v0, beta, prm, kind, lam, D, g_beta, db)
 
 
-def weight_grad(colptr, rows, cval, D, dwt, rb, nb, nth) -> None:
+def weight_grad(indptr, idx, val, D, dwt, rb, nb, nth) -> None:
+    """∂L/∂Wᵀ [n_in, N] from the row index of x and D = ∂L/∂i [R, N]: a column index (counting
+    sort over blocks of rows), then the gather of each input's rows of D."""
     set_threads(nth)
+    n_ev = len(idx)
+    colptr = np.empty(dwt.shape[0] + 1, dtype=np.int64)
+    rows = np.empty(n_ev, dtype=np.int32)
+    cval = np.empty(n_ev, dtype=val.dtype)
+    _csc_par(indptr, idx, val, colptr, rows, cval, max(1, min(len(indptr) - 1, 16)))
     _weight_grad_par(colptr, rows, cval, D, dwt, rb, nb)

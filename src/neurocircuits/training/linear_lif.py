@@ -86,16 +86,6 @@ class _CSR:
         self.idx = np.empty(int(indptr[-1]), dtype=np.int32)
         self.val = np.empty(int(indptr[-1]), dtype=xn.dtype)
 
-    def columns(self):
-        """(colptr [n_in + 1], rows, values): for input j, the rows where it is non-zero."""
-        colptr = np.empty(self.n_in + 1, dtype=np.int64)
-        rows = np.empty(len(self.idx), dtype=np.int32)
-        cval = np.empty(len(self.idx), dtype=self.val.dtype)
-        R = len(self.indptr) - 1
-        _K().csc(self.indptr, self.idx, self.val, colptr, rows, cval, max(1, min(R, BLOCKS)),
-                 torch.get_num_threads())
-        return colptr, rows, cval
-
 
 def _per_neuron(p: Tensor, N: int, dtype) -> np.ndarray:
     return p.detach().to(dtype).expand(N).contiguous().numpy()
@@ -164,14 +154,14 @@ class _LinearLIFFunction(torch.autograd.Function):
 
 def _weight_grad_from(csr: _CSR, g: np.ndarray) -> Tensor:
     """∂L/∂W [N, n_in] = gᵀ x over x's non-zeros (g = ∂L/∂(x Wᵀ) as [R, N]): gathered input by
-    input through the column index, one block of inputs per thread; each weight-gradient row
-    is summed by one thread in a fixed order, so the numbers do not depend on the thread count."""
-    colptr, rows, cval = csr.columns()
+    input through a column index that each block of inputs (one per thread) builds for itself;
+    each weight-gradient row is summed by one thread in a fixed order, so the numbers do not
+    depend on the thread count."""
     N = g.shape[1]
     dwt = np.empty((csr.n_in, N), dtype=g.dtype)
     rb = max(8, ROW_BLOCK_BYTES // (N * g.itemsize))
     nth = torch.get_num_threads()
-    _K().weight_grad(colptr, rows, cval, g, dwt, rb, max(1, min(csr.n_in, nth)), nth)
+    _K().weight_grad(csr.indptr, csr.idx, csr.val, g, dwt, rb, max(1, min(csr.n_in, nth)), nth)
     # contiguous in W's layout: autograd then keeps it as .grad instead of copying it there
     return torch.from_numpy(_transposed(dwt))
 
