@@ -13,6 +13,7 @@ import torch
 from neurocircuits import kernels
 from neurocircuits.kernels import native
 from neurocircuits.neurons.lif import LIFParams, LIFState, lif_sequence
+from neurocircuits.training.bptt import SpikingLinear
 from neurocircuits.training.linear_lif import linear_lif
 
 needs_both = pytest.mark.skipif(not (kernels.available("native") and kernels.available("numba")),
@@ -73,6 +74,27 @@ def test_weight_gradient_arrives_in_the_weights_layout():
     S, _ = linear_lif((torch.rand(3, 2, 60) < 0.3).float(), W, None, LIFParams(0.9, threshold=0.2))
     S.sum().backward()
     assert W.grad.is_contiguous() and W.grad.shape == W.shape
+
+
+def test_input_major_weight_is_read_and_returned_without_copies():
+    # SpikingLinear stores W [N, n_in] as a contiguous Wᵀ: the kernels read it as it is and the
+    # gradient arrives in that layout (same strides), with the numbers of a contiguous W
+    layer = SpikingLinear(60, 40, generator=torch.Generator().manual_seed(0))
+    W = layer.weight
+    assert W.shape == (40, 60) and W.t().is_contiguous() and not W.is_contiguous()
+    x = (torch.rand(3, 2, 60, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    p = LIFParams(0.9, threshold=0.2)
+    S, _ = linear_lif(x, W, layer.bias, p)
+    (S * torch.arange(S.numel()).reshape(S.shape)).sum().backward()
+    assert W.grad.stride() == W.stride()
+    W2 = W.detach().contiguous().requires_grad_(True)
+    S2, _ = linear_lif(x, W2, layer.bias.detach(), p)
+    (S2 * torch.arange(S2.numel()).reshape(S2.shape)).sum().backward()
+    assert torch.equal(S, S2) and torch.allclose(W.grad, W2.grad, rtol=1e-6, atol=1e-6)
+    # a state dict saved from the layer loads into the same layout
+    other = SpikingLinear(60, 40)
+    other.load_state_dict(layer.state_dict())
+    assert torch.equal(other.weight, layer.weight) and other.weight.t().is_contiguous()
 
 
 def test_none_leaves_layers_on_torch_with_the_same_numbers():

@@ -474,7 +474,14 @@ def spiking_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, event_
 class SpikingLinear(nn.Module):
     """Linear layer for spike input: y = x Wᵀ + b, event-driven on CPU (see
     :func:`spiking_linear`). Initialised like ``nn.Linear`` (U(-1/√n_in, 1/√n_in)) from
-    ``generator`` (or torch's global generator)."""
+    ``generator`` (or torch's global generator).
+
+    ``weight`` has nn.Linear's shape [n_out, n_in]. An event-driven layer of at least
+    :data:`EVENT_MIN_OUT` outputs stores it input-major (Wᵀ contiguous in memory, strides
+    (1, n_out)): the event-driven kernels add its rows of Wᵀ in place and return ∂L/∂W in the
+    same layout, so a training step makes no transposed copies of W or of its gradient. Other
+    layers keep nn.Linear's contiguous layout, in which the dense product of a narrow layer is
+    faster (a 512 -> 10 readout: ~2x). ``load_state_dict`` copies into the layer's layout."""
 
     def __init__(self, n_in: int, n_out: int, bias: bool = True, event_driven: bool = True,
                  generator: torch.Generator | None = None):
@@ -483,14 +490,16 @@ class SpikingLinear(nn.Module):
         self.n_out = check_int("n_out", n_out, min_value=1)
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        self.event_driven = bool(event_driven)
         bound = 1.0 / math.sqrt(self.n_in)
         w = (torch.rand(self.n_out, self.n_in, generator=generator) * 2 - 1) * bound
+        if self.event_driven and self.n_out >= EVENT_MIN_OUT:
+            w = w.t().contiguous().t()  # input-major (class docstring)
         self.weight = nn.Parameter(w)
         if bias:
             self.bias = nn.Parameter((torch.rand(self.n_out, generator=generator) * 2 - 1) * bound)
         else:
             self.register_parameter("bias", None)
-        self.event_driven = bool(event_driven)
 
     def forward(self, x: Tensor) -> Tensor:
         return spiking_linear(x, self.weight, self.bias, self.event_driven)

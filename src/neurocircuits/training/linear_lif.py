@@ -101,7 +101,7 @@ class _LinearLIFFunction(torch.autograd.Function):
         N = weight.shape[0]
         xn = x.detach().reshape(T * B, n_in).contiguous().numpy()
         csr = _CSR(xn)  # counts and NaN check; the forward kernel fills it
-        wt = _transposed(weight.detach().contiguous().numpy())  # [n_in, N]: one row per input
+        wt = _rows_per_input(weight)  # Wᵀ [n_in, N]: one row per input
         b = (_per_neuron(bias, N, x.dtype) if bias is not None
              else np.zeros(N, dtype=xn.dtype))
         v = v0.detach().to(x.dtype).clone().numpy()  # updated in place: never v0's memory
@@ -141,7 +141,7 @@ class _LinearLIFFunction(torch.autograd.Function):
         Dn = D.numpy()
         _K().linear_lif_adjoint(Hn, gSn, v0n, betan, prm, kind, lam, Dn, g_beta, db,
                                 torch.get_num_threads())
-        g_w = _weight_grad_from(ctx.csr, Dn.reshape(T * B, N)) if need[1] else None
+        g_w = _weight_grad_from(ctx.csr, Dn.reshape(T * B, N), weight) if need[1] else None
         g_x = D @ weight if need[0] else None
         g_b = torch.from_numpy(db.sum(0)) if bias is not None and need[2] else None
         g_beta_t = None
@@ -152,18 +152,35 @@ class _LinearLIFFunction(torch.autograd.Function):
         return g_x, g_w, g_b, g_beta_t, g_v0, None
 
 
-def _weight_grad_from(csr: _CSR, g: np.ndarray) -> Tensor:
-    """∂L/∂W [N, n_in] = gᵀ x over x's non-zeros (g = ∂L/∂(x Wᵀ) as [R, N]): gathered input by
-    input through a column index that each block of inputs (one per thread) builds for itself;
-    each weight-gradient row is summed by one thread in a fixed order, so the numbers do not
-    depend on the thread count."""
+def _weight_grad_from(csr: _CSR, g: np.ndarray, weight: Tensor) -> Tensor:
+    """∂L/∂W [N, n_in] = gᵀ x over x's non-zeros (g = ∂L/∂(x Wᵀ) as [R, N]) in ``weight``'s
+    memory layout: gathered input by input through a column index that each block of inputs
+    (one per thread) builds for itself; each weight-gradient row is summed by one thread in a
+    fixed order, so the numbers do not depend on the thread count."""
     N = g.shape[1]
     dwt = np.empty((csr.n_in, N), dtype=g.dtype)
     rb = max(8, ROW_BLOCK_BYTES // (N * g.itemsize))
     nth = torch.get_num_threads()
     _K().weight_grad(csr.indptr, csr.idx, csr.val, g, dwt, rb, max(1, min(csr.n_in, nth)), nth)
-    # contiguous in W's layout: autograd then keeps it as .grad instead of copying it there
+    # in W's layout (input-major or contiguous): autograd then keeps it as .grad instead of
+    # copying it there
+    if _is_input_major(weight):
+        return torch.from_numpy(dwt).t()
     return torch.from_numpy(_transposed(dwt))
+
+
+def _is_input_major(weight: Tensor) -> bool:
+    """Whether W [N, n_in] is stored as a contiguous Wᵀ (the layout of SpikingLinear)."""
+    return weight.dim() == 2 and weight.t().is_contiguous()
+
+
+def _rows_per_input(weight: Tensor) -> np.ndarray:
+    """Wᵀ [n_in, N] as a C-contiguous array: a view of an input-major weight (no copy), else a
+    transposed copy."""
+    w = weight.detach()
+    if _is_input_major(w):
+        return w.t().numpy()
+    return _transposed(w.contiguous().numpy())
 
 
 def _transposed(a: np.ndarray) -> np.ndarray:
@@ -182,7 +199,7 @@ class _EventLinearFunction(torch.autograd.Function):
     def forward(ctx, x, weight):
         xn = x.detach().contiguous().numpy()
         csr = _CSR(xn)
-        wt = _transposed(weight.detach().contiguous().numpy())
+        wt = _rows_per_input(weight)
         y = torch.empty((xn.shape[0], wt.shape[1]), dtype=x.dtype)
         _K().event_linear(xn, csr.indptr, csr.idx, csr.val, wt, y.numpy(),
                           max(1, min(xn.shape[0], BLOCKS)), torch.get_num_threads())
@@ -195,7 +212,7 @@ class _EventLinearFunction(torch.autograd.Function):
         (weight,) = ctx.saved_tensors
         need = ctx.needs_input_grad
         gx = g @ weight if need[0] else None
-        gw = _weight_grad_from(ctx.csr, g.detach().contiguous().numpy()) if need[1] else None
+        gw = _weight_grad_from(ctx.csr, g.detach().contiguous().numpy(), weight) if need[1] else None
         return gx, gw
 
 
