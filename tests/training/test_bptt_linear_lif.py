@@ -50,7 +50,7 @@ def _grads(fused, x, W, b, v0, log_tau, w_out, sg, reset, detach):
     return S.detach(), torch.autograd.grad(loss, leaves)
 
 
-@pytest.mark.parametrize("N", [40, 200])  # one tile; two tiles with zero padding (200 -> 256)
+@pytest.mark.parametrize("N", [10, 40, 200])  # narrow variant; event-driven (one and several vectors)
 def test_gradients_match_autograd_every_surrogate_and_reset(N):
     sgs = [FastSigmoid(), ATan(), Triangle(), Sigmoid(), Gaussian()]
     worst, spikes = 0.0, 0
@@ -120,15 +120,35 @@ def test_fallback_for_other_surrogates_gives_the_same_result():
     torch.testing.assert_close(st.v, st0.v)
 
 
-def test_narrow_layers_take_the_dense_product_with_the_same_result():
-    x, W, b, v0, _, w_out = _problem(8, N=10)
-    p = LIFParams(0.9)
-    assert W.shape[0] < bptt.EVENT_MIN_OUT and not linear_lif_applies(x, W, p)
-    assert linear_lif_applies(*_problem(8, N=bptt.EVENT_MIN_OUT)[:2], p)
-    S, st = linear_lif(x, W, b, p, LIFState(v0))
-    S0, st0 = lif_sequence(torch.nn.functional.linear(x, W, b), LIFState(v0), p)
-    assert torch.equal(S, S0)
+@pytest.mark.parametrize("N", [1, 10, 31])
+def test_narrow_layers_match_the_dense_product_with_input_gradient(N):
+    # the narrow variant (no input index, x scanned again for ∂L/∂W) also returns ∂L/∂x,
+    # as for a readout fed by a trained layer
+    x, W, b, v0, _, w_out = _problem(8, N=N, n_in=70, values=True)
+    p = LIFParams(0.9, threshold=0.5)
+    assert W.shape[0] < bptt.EVENT_MIN_OUT and linear_lif_applies(x, W, p)
+    leaves = [t.clone().requires_grad_() for t in (x, W, b, v0)]
+    S, st = linear_lif(leaves[0], leaves[1], leaves[2], p, LIFState(leaves[3]))
+    g1 = torch.autograd.grad((S * w_out).sum() + (st.v ** 2).sum(), leaves)
+    leaves0 = [t.clone().requires_grad_() for t in (x, W, b, v0)]
+    S0, st0 = lif_sequence(torch.nn.functional.linear(leaves0[0], leaves0[1], leaves0[2]),
+                           LIFState(leaves0[3]), p)
+    g0 = torch.autograd.grad((S0 * w_out).sum() + (st0.v ** 2).sum(), leaves0)
+    assert torch.equal(S, S0) and S.sum() > 0
     torch.testing.assert_close(st.v, st0.v)
+    for a, c in zip(g1, g0):
+        torch.testing.assert_close(a, c, rtol=1e-10, atol=1e-10)
+
+
+def test_narrow_layer_rejects_nan_and_inf_naming_the_count():
+    x = (torch.rand(4, 3, 50, generator=torch.Generator().manual_seed(0)) < 0.3).float()
+    W = torch.randn(10, 50)
+    for bad_value in (float("nan"), float("inf"), -float("inf")):
+        bad = x.clone()
+        bad[2, 1, 7] = bad_value
+        bad[3, 0, 0] = bad_value
+        with pytest.raises(ValueError, match="x contains 2 NaN or infinite"):
+            linear_lif(bad, W, None, LIFParams(0.9))
 
 
 def test_bad_input_is_rejected_with_clear_messages():

@@ -27,8 +27,9 @@ __all__ = ["backend", "available", "get", "use", "loaded", "NAMES"]
 
 NAMES = ("native", "numba")
 #: The functions every backend provides (arguments: see neurocircuits.kernels.native).
-FUNCTIONS = ("row_counts", "linear_lif_forward", "event_linear", "linear_lif_adjoint",
-             "weight_grad", "lif_forward", "lif_backward", "count_nonfinite", "transpose")
+FUNCTIONS = ("row_counts", "linear_lif_forward", "narrow_linear_lif_forward", "narrow_backward",
+             "event_linear", "linear_lif_adjoint", "weight_grad", "lif_forward", "lif_backward",
+             "count_nonfinite", "transpose")
 _choice: str | None = None  # set by use(); else the environment variable, else "auto"
 _loaded: dict[str, object] = {}
 

@@ -52,6 +52,64 @@ __attribute__((noinline)) void add_rows(F* __restrict acc, const F* __restrict M
     }
 }
 
+// P[index[k]] += value[k] * d for k < m (P: rows of N values; d: N values).
+template <class F>
+inline void add_outer(F* __restrict P, i64 N, const i32* __restrict index, const F* __restrict value, i64 m,
+                      const F* __restrict d) {
+    for (i64 k = 0; k < m; ++k) {
+        F* __restrict w = P + (i64)index[k] * N;
+        const F xv = value[k];
+        for (i64 q = 0; q < N; ++q) w[q] += xv * d[q];
+    }
+}
+
+#if defined(__AVX512F__)
+// A row of at most 16 float32 values is one masked vector.
+template <>
+inline void add_outer<float>(float* __restrict P, i64 N, const i32* __restrict index,
+                             const float* __restrict value, i64 m, const float* __restrict d) {
+    if (N > 16) {
+        for (i64 k = 0; k < m; ++k) {
+            float* __restrict w = P + (i64)index[k] * N;
+            const float xv = value[k];
+            for (i64 q = 0; q < N; ++q) w[q] += xv * d[q];
+        }
+        return;
+    }
+    const __mmask16 mk = (__mmask16)((1u << N) - 1u);
+    const __m512 dv = _mm512_maskz_loadu_ps(mk, d);
+    for (i64 k = 0; k < m; ++k) {
+        float* w = P + (i64)index[k] * N;
+        const __m512 acc = _mm512_fmadd_ps(_mm512_set1_ps(value[k]), dv, _mm512_maskz_loadu_ps(mk, w));
+        _mm512_mask_storeu_ps(w, mk, acc);
+    }
+}
+#endif
+
+// acc[0:N] += sum_{k < m} value[k] * M[index[k], 0:N] for a narrow M (a few columns): add_rows,
+// or with AVX-512 and at most 16 float32 columns one masked vector per row.
+template <class F>
+inline void add_rows_narrow(F* __restrict acc, const F* __restrict M, i64 N, const i32* __restrict index,
+                            const F* __restrict value, i64 m) {
+    add_rows(acc, M, N, index, value, 0, m);
+}
+
+#if defined(__AVX512F__)
+template <>
+inline void add_rows_narrow<float>(float* __restrict acc, const float* __restrict M, i64 N,
+                                   const i32* __restrict index, const float* __restrict value, i64 m) {
+    if (N > 16) {
+        add_rows(acc, M, N, index, value, 0, m);
+        return;
+    }
+    const __mmask16 mk = (__mmask16)((1u << N) - 1u);
+    __m512 a = _mm512_maskz_loadu_ps(mk, acc);
+    for (i64 k = 0; k < m; ++k)
+        a = _mm512_fmadd_ps(_mm512_set1_ps(value[k]), _mm512_maskz_loadu_ps(mk, M + (i64)index[k] * N), a);
+    _mm512_mask_storeu_ps(acc, mk, a);
+}
+#endif
+
 // Indices and values of the non-zeros of row xr[0:n_in] into bi / bv (branch-free), which must
 // hold n_in + COMPACT_SLACK entries; their count. With AVX-512, float32 rows are compacted 16
 // values at a time (a compress in registers, then a full-width store: the compress-to-memory
@@ -153,6 +211,20 @@ i64 row_counts(const F* x, i64 R, i64 n_in, i64* counts, i64 nb, int nth) {
 }
 
 // ------------------------------------------------------------------ linear + LIF forward
+// LIF update of one row from its input current a (reset: v -= s (a_sub thr + a_zero u)).
+template <class F>
+inline void lif_step_row(const F* __restrict a, const F* __restrict beta, F* __restrict v, F* __restrict H,
+                         F* __restrict S, i64 N, F thr, F a_sub, F a_zero) {
+    for (i64 q = 0; q < N; ++q) {
+        const F u = beta[q] * v[q] + a[q];
+        const F h = u - thr;
+        const F s = h >= F(0) ? F(1) : F(0);
+        H[q] = h;
+        S[q] = s;
+        v[q] = u - s * (a_sub * thr + a_zero * u);
+    }
+}
+
 // x [T*B, n_in] (row t*B + r is x_t[r]); wt = W^T [n_in, N]; bias, beta [N]; v [B, N] (v_0 in,
 // v_T out); H = u - thr and S [T, B, N]; fills the row index (idx, val at indptr[row]).
 // (Tiling the neurons so that a tile of W^T stays in L2 was measured: no faster here.)
@@ -176,17 +248,68 @@ void linear_lif_forward(const F* x, i64 T, i64 B, i64 n_in, i64 N, const i64* in
                 F* __restrict a = acc.data();
                 std::copy(bias, bias + N, a);
                 add_rows(a, wt, N, bi.data(), bv.data(), 0, m);
-                F* __restrict Hp = H + row * N;
-                F* __restrict Sp = S + row * N;
+                lif_step_row(a, beta, vr, H + row * N, S + row * N, N, thr, a_sub, a_zero);
+            }
+        }
+    }
+}
+
+// Linear + LIF forward of a narrow layer (a few neurons, e.g. a readout): as
+// linear_lif_forward, but the input's non-zeros are not kept (the backward pass scans x again,
+// which costs less than counting them first to size an index). Returns the number of NaN /
+// inf values in x (they are among the compacted non-zeros); the caller discards the outputs
+// when it is not 0.
+template <class F>
+i64 narrow_linear_lif_forward(const F* x, i64 T, i64 B, i64 n_in, i64 N, const F* wt, const F* bias,
+                              const F* beta, F* v, const F* prm, F* H, F* S, i64 nb, int nth) {
+    const F thr = prm[THR], a_sub = prm[A_SUB], a_zero = prm[A_ZERO];
+    i64 bad = 0;
+#pragma omp parallel for num_threads(nth) schedule(static) reduction(+ : bad)
+    for (i64 c = 0; c < nb; ++c) {
+        std::vector<F> acc((size_t)N), bv((size_t)(n_in + COMPACT_SLACK));
+        std::vector<i32> bi((size_t)(n_in + COMPACT_SLACK));
+        for (i64 r = block_lo(c, B, nb); r < block_lo(c + 1, B, nb); ++r) {
+            F* __restrict vr = v + r * N;
+            for (i64 t = 0; t < T; ++t) {
+                const i64 row = t * B + r;
+                const i64 m = compact_row(x + row * n_in, n_in, bi.data(), bv.data());
+                for (i64 k = 0; k < m; ++k) bad += ((bv[k] - bv[k]) != F(0));
+                F* __restrict a = acc.data();
+                std::copy(bias, bias + N, a);
+                add_rows_narrow(a, wt, N, bi.data(), bv.data(), m);
+                lif_step_row(a, beta, vr, H + row * N, S + row * N, N, thr, a_sub, a_zero);
+            }
+        }
+    }
+    return bad;
+}
+
+// Backward of a narrow layer's product by scanning x [R, n_in] again (D = dL/di [R, N]):
+// for every non-zero x[r, j], part[c, j] += x[r, j] D[r], with one partial dL/dW^T [n_in, N]
+// per block c of rows (summed by the caller in block order: the numbers do not depend on the
+// thread count); and, when gx is not null, gx[r] = D[r] W (W [N, n_in]) in the same pass.
+template <class F>
+void narrow_backward(const F* x, const F* D, const F* W, F* gx, i64 R, i64 n_in, i64 N, F* part, i64 nb,
+                     int nth) {
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (i64 c = 0; c < nb; ++c) {
+        std::vector<F> bv((size_t)(n_in + COMPACT_SLACK));
+        std::vector<i32> bi((size_t)(n_in + COMPACT_SLACK));
+        F* __restrict pc = part + c * n_in * N;
+        std::fill(pc, pc + n_in * N, F(0));
+        for (i64 r = block_lo(c, R, nb); r < block_lo(c + 1, R, nb); ++r) {
+            const F* __restrict d = D + r * N;
+            if (gx) {
+                F* __restrict g = gx + r * n_in;
+                std::fill(g, g + n_in, F(0));
                 for (i64 q = 0; q < N; ++q) {
-                    const F u = beta[q] * vr[q] + a[q];
-                    const F h = u - thr;
-                    const F s = h >= F(0) ? F(1) : F(0);
-                    Hp[q] = h;
-                    Sp[q] = s;
-                    vr[q] = u - s * (a_sub * thr + a_zero * u);
+                    const F dq = d[q];
+                    const F* __restrict w = W + q * n_in;
+                    for (i64 i = 0; i < n_in; ++i) g[i] += dq * w[i];
                 }
             }
+            const i64 m = compact_row(x + r * n_in, n_in, bi.data(), bv.data());
+            add_outer(pc, N, bi.data(), bv.data(), m, d);
         }
     }
 }
@@ -545,6 +668,15 @@ i64 count_nonfinite(const F* x, i64 n, int nth) {
         linear_lif_forward<F>(x, T, B, n_in, N, indptr, idx, val, wt, bias, beta, v, prm, H, S_, nb, \
                               nth);                                                                 \
     }                                                                                               \
+    NC_EXPORT i64 nc_narrow_linear_lif_forward_##S(const F* x, i64 T, i64 B, i64 n_in, i64 N,        \
+                                                   const F* wt, const F* bias, const F* beta, F* v,  \
+                                                   const F* prm, F* H, F* S_, i64 nb, int nth) {     \
+        return narrow_linear_lif_forward<F>(x, T, B, n_in, N, wt, bias, beta, v, prm, H, S_, nb, nth); \
+    }                                                                                               \
+    NC_EXPORT void nc_narrow_backward_##S(const F* x, const F* D, const F* W, F* gx, i64 R, i64 n_in, \
+                                          i64 N, F* part, i64 nb, int nth) {                        \
+        narrow_backward<F>(x, D, W, gx, R, n_in, N, part, nb, nth);                                 \
+    }                                                                                               \
     NC_EXPORT void nc_event_linear_##S(const F* x, i64 R, i64 n_in, i64 N, const i64* indptr,        \
                                        i32* idx, F* val, const F* wt, F* y, i64 nb, int nth) {      \
         event_linear<F>(x, R, n_in, N, indptr, idx, val, wt, y, nb, nth);                           \
@@ -585,4 +717,4 @@ NC_INSTANCES(float, f32)
 NC_INSTANCES(double, f64)
 
 // Version of the entry points' signatures; native.py refuses a library built from other ones.
-NC_EXPORT int nc_abi_version() { return 2; }
+NC_EXPORT int nc_abi_version() { return 4; }

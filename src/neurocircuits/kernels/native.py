@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 SOURCE = Path(__file__).with_name("lif_kernels.cpp")
-ABI_VERSION = 2
+ABI_VERSION = 4
 # No -ffast-math: the NaN / inf counts rely on IEEE comparisons, and sums keep their order.
 # Without trapping math and signed zeros the adjoint's surrogate loop vectorises (1.5x faster).
 FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
@@ -144,6 +144,9 @@ def _declare(lib) -> None:
             "row_counts": (_I64, [_P, _I64, _I64, _P, _I64, _INT]),
             "linear_lif_forward": (None, [_P, _I64, _I64, _I64, _I64, _P, _P, _P, _P, _P, _P, _P, _P,
                                           _P, _P, _I64, _INT]),
+            "narrow_linear_lif_forward": (_I64, [_P, _I64, _I64, _I64, _I64, _P, _P, _P, _P, _P, _P, _P,
+                                                 _I64, _INT]),
+            "narrow_backward": (None, [_P, _P, _P, _P, _I64, _I64, _I64, _P, _I64, _INT]),
             "event_linear": (None, [_P, _I64, _I64, _I64, _P, _P, _P, _P, _P, _I64, _INT]),
             "linear_lif_adjoint": (None, [_P, _P, _P, _P, _P, _INT, _P, _P, _P, _P, _I64, _I64, _I64,
                                           _I64, _INT]),
@@ -185,6 +188,18 @@ def linear_lif_forward(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb, nt
     T, B, N = H.shape
     _fn("linear_lif_forward", x)(_p(x), T, B, x.shape[1], N, _p(indptr), _p(idx), _p(val), _p(wt),
                                  _p(bias), _p(beta), _p(v), _p(prm), _p(H), _p(S), nb, nth)
+
+
+def narrow_linear_lif_forward(x, wt, bias, beta, v, prm, H, S, nb, nth) -> int:
+    T, B, N = H.shape
+    return int(_fn("narrow_linear_lif_forward", x)(_p(x), T, B, x.shape[1], N, _p(wt), _p(bias), _p(beta),
+                                                   _p(v), _p(prm), _p(H), _p(S), nb, nth))
+
+
+def narrow_backward(x, D, W, gx, part, nth) -> None:
+    """part [nb, n_in, N]: partial ∂L/∂Wᵀ per block of rows; gx [R, n_in] = D W, or None."""
+    _fn("narrow_backward", x)(_p(x), _p(D), _p(W), None if gx is None else _p(gx), x.shape[0], x.shape[1],
+                              D.shape[1], _p(part), part.shape[0], nth)
 
 
 def event_linear(x, indptr, idx, val, wt, y, nb, nth) -> None:

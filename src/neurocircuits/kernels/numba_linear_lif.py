@@ -13,8 +13,6 @@ from numba import njit, prange
 # the loops from vectorising; every denominator in them is >= 1.)
 _THR, _A_SUB, _A_ZERO, _ND, _K, _C1, _C2, _ZERO, _ONE, _MHALF = range(10)
 
-from numba import njit, prange
-
 
 @njit(cache=True, nogil=True)
 def _row_counts(x, counts, bad, r_lo, r_hi, c):  # pragma: no cover - compiled
@@ -150,6 +148,70 @@ def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi)
                 v[r, q] = u - s * (a_sub * thr + a_zero * u)
 
 
+# fast-math without "no NaN / no inf": this kernel counts them
+@njit(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "afn", "reassoc"}, error_model="numpy")
+def _narrow_forward_rows(x, wt, bias, beta, v, prm, H, S, bad, c, r_lo, r_hi):  # pragma: no cover
+    """As _forward_rows for a narrow layer, without keeping x's non-zeros; bad[c] counts the
+    NaN / inf values of x (they are among the compacted non-zeros)."""
+    T = H.shape[0]
+    B = H.shape[1]
+    N = H.shape[2]
+    n_in = x.shape[1]
+    thr = prm[_THR]
+    a_sub = prm[_A_SUB]
+    a_zero = prm[_A_ZERO]
+    zero = prm[_ZERO]
+    one = prm[_ONE]
+    acc = np.empty(N, dtype=H.dtype)
+    bi = np.empty(n_in, dtype=np.int32)
+    bv = np.empty(n_in, dtype=x.dtype)
+    nbad = 0
+    for r in range(r_lo, r_hi):
+        for t in range(T):
+            row = t * B + r
+            m = 0
+            for j in range(n_in):
+                xv = x[row, j]
+                bi[m] = j
+                bv[m] = xv
+                m += xv != 0
+            for k in range(m):
+                nbad += (bv[k] - bv[k]) != 0
+            for q in range(N):
+                acc[q] = bias[q]
+            _add_rows(acc, wt, bi, bv, 0, m)
+            for q in range(N):
+                u = beta[q] * v[r, q] + acc[q]
+                h = u - thr
+                s = one if h >= zero else zero
+                H[t, r, q] = h
+                S[t, r, q] = s
+                v[r, q] = u - s * (a_sub * thr + a_zero * u)
+    bad[c] = nbad
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def _narrow_backward_rows(x, D, W, gx, with_gx, part, r_lo, r_hi):  # pragma: no cover - compiled
+    """part [n_in, N] = Σ over rows r_lo <= r < r_hi and non-zeros x[r, j] of x[r, j] D[r];
+    with_gx: gx[r] = D[r] W as well."""
+    N = D.shape[1]
+    n_in = x.shape[1]
+    part[:, :] = 0
+    for r in range(r_lo, r_hi):
+        if with_gx:
+            for i in range(n_in):
+                gx[r, i] = 0
+            for q in range(N):
+                dq = D[r, q]
+                for i in range(n_in):
+                    gx[r, i] += dq * W[q, i]
+        for j in range(n_in):
+            xv = x[r, j]
+            if xv != 0:
+                for q in range(N):
+                    part[j, q] += xv * D[r, q]
+
+
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def _linear_rows(x, indptr, idx, val, wt, y, r_lo, r_hi):  # pragma: no cover - compiled
     """y[r] = Σ_{j: x[r, j] != 0} x[r, j] Wᵀ[j] for rows r_lo <= r < r_hi of x [R, n_in]
@@ -277,6 +339,22 @@ def _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb):  # prag
 
 
 @njit(parallel=True, cache=True, nogil=True)
+def _narrow_forward_par(x, wt, bias, beta, v, prm, H, S, bad):  # pragma: no cover - compiled
+    B = H.shape[1]
+    nb = bad.shape[0]
+    for c in prange(nb):
+        _narrow_forward_rows(x, wt, bias, beta, v, prm, H, S, bad, c, c * B // nb, (c + 1) * B // nb)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _narrow_backward_par(x, D, W, gx, with_gx, part):  # pragma: no cover - compiled
+    R = x.shape[0]
+    nb = part.shape[0]
+    for c in prange(nb):
+        _narrow_backward_rows(x, D, W, gx, with_gx, part[c], c * R // nb, (c + 1) * R // nb)
+
+
+@njit(parallel=True, cache=True, nogil=True)
 def _linear_par(x, indptr, idx, val, wt, y, nb):  # pragma: no cover - compiled
     R = x.shape[0]
     for c in prange(nb):
@@ -318,6 +396,19 @@ def row_counts(x, counts, nb, nth) -> int:
 def linear_lif_forward(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb, nth) -> None:
     set_threads(nth)
     _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb)
+
+
+def narrow_linear_lif_forward(x, wt, bias, beta, v, prm, H, S, nb, nth) -> int:
+    set_threads(nth)
+    bad = np.zeros(nb, dtype=np.int64)
+    _narrow_forward_par(x, wt, bias, beta, v, prm, H, S, bad)
+    return int(bad.sum())
+
+
+def narrow_backward(x, D, W, gx, part, nth) -> None:
+    set_threads(nth)
+    with_gx = gx is not None
+    _narrow_backward_par(x, D, W, gx if with_gx else np.empty((0, 0), dtype=x.dtype), with_gx, part)
 
 
 def event_linear(x, indptr, idx, val, wt, y, nb, nth) -> None:

@@ -429,12 +429,18 @@ PARALLEL_MIN_WORK = 1 << 16
 EVENT_MIN_OUT = 32
 
 
-def _use_kernel(x: Tensor, weight: Tensor) -> bool:
-    """Whether the event-driven kernels take y = x Wᵀ: CPU, float32/64 alike, at least
-    EVENT_MIN_OUT outputs, compiled kernels available (also the test of linear_lif)."""
+def _kernels_take(x: Tensor, weight: Tensor) -> bool:
+    """Whether the compiled kernels can take x and W: CPU, float32/64 alike, compiled kernels
+    available."""
     return (x.device.type == "cpu" and weight.device.type == "cpu"
             and x.dtype in (torch.float32, torch.float64) and x.dtype == weight.dtype
-            and weight.shape[0] >= EVENT_MIN_OUT and _compiled_kernels_on())
+            and _compiled_kernels_on())
+
+
+def _use_kernel(x: Tensor, weight: Tensor) -> bool:
+    """Whether the event-driven kernels take y = x Wᵀ: those of :func:`_kernels_take`, and at
+    least EVENT_MIN_OUT outputs."""
+    return weight.shape[0] >= EVENT_MIN_OUT and _kernels_take(x, weight)
 
 
 def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:

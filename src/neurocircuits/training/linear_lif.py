@@ -25,6 +25,12 @@ column index built from the row index by a counting sort) are summed in a buffer
 instead of one read-modify-write of a weight-gradient row per active input. ∂L/∂x = di W is
 computed (one dense product) only when x requires grad.
 
+Narrow layers (fewer than ``EVENT_MIN_OUT`` = 32 neurons, e.g. a 10-neuron readout) take a
+variant without the row index: one pass over x compacts each row, rejects NaN / inf and adds
+the few weights of each active input; the backward pass scans x again and adds x_t[r, j] di_t[r]
+into one partial ∂L/∂Wᵀ per block of rows. Each active input brings only N weights, so
+counting and storing the index would cost more than the second scan.
+
 Arithmetic runs in the dtype of the input (float32 stays float32: every constant the kernels
 use is passed in that dtype). The kernels are split over batch rows (or inputs) in a fixed
 number of blocks and run on torch's threads, so the numbers do not depend on the thread count.
@@ -42,8 +48,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from neurocircuits.training.bptt import (_as_tensor, _check_linear, _Config, _constants, _surrogate_code,
-                                         _use_kernel, spiking_linear)
+from neurocircuits.training.bptt import (EVENT_MIN_OUT, _as_tensor, _check_linear, _Config, _constants,
+                                         _kernels_take, _surrogate_code, spiking_linear)
 from neurocircuits.validation import check_tensor
 
 __all__ = ["linear_lif", "linear_lif_applies"]
@@ -53,7 +59,7 @@ def _K():
     from neurocircuits import kernels
 
     k = kernels.get()
-    if k is None:  # linear_lif_applies / _use_kernel checked this before any call
+    if k is None:  # linear_lif_applies / _kernels_take checked this before any call
         raise RuntimeError("no compiled kernels are available")
     return k
 
@@ -92,15 +98,15 @@ def _per_neuron(p: Tensor, N: int, dtype) -> np.ndarray:
 
 
 class _LinearLIFFunction(torch.autograd.Function):
-    """``apply(x, weight, bias, beta, v0, cfg) -> (spikes [T, B, N], v_T)`` (module docstring).
-    Saves the input's non-zeros (CSR), H = u - θ and v0."""
+    """``apply(x, weight, bias, beta, v0, cfg, narrow) -> (spikes [T, B, N], v_T)`` (module
+    docstring). Saves H = u - θ, v0 and the input's non-zeros (CSR); a ``narrow`` layer (fewer
+    than EVENT_MIN_OUT neurons) saves x itself instead and scans it again for ∂L/∂W."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, beta, v0, cfg):
+    def forward(ctx, x, weight, bias, beta, v0, cfg, narrow):
         T, B, n_in = x.shape
         N = weight.shape[0]
         xn = x.detach().reshape(T * B, n_in).contiguous().numpy()
-        csr = _CSR(xn)  # counts and NaN check; the forward kernel fills it
         wt = _rows_per_input(weight)  # Wᵀ [n_in, N]: one row per input
         b = (_per_neuron(bias, N, x.dtype) if bias is not None
              else np.zeros(N, dtype=xn.dtype))
@@ -108,20 +114,29 @@ class _LinearLIFFunction(torch.autograd.Function):
         prm = _constants(cfg, xn.dtype)
         H = torch.empty((T, B, N), dtype=x.dtype)
         S = torch.empty((T, B, N), dtype=x.dtype)
-        _K().linear_lif_forward(xn, csr.indptr, csr.idx, csr.val, wt, b, _per_neuron(beta, N, x.dtype),
-                                v, prm, H.numpy(), S.numpy(), max(1, min(B, BLOCKS)),
-                                torch.get_num_threads())
+        args = (wt, b, _per_neuron(beta, N, x.dtype), v, prm, H.numpy(), S.numpy(), max(1, min(B, BLOCKS)),
+                torch.get_num_threads())
+        if narrow:
+            # one pass: NaN / inf are counted among the non-zeros it compacts anyway
+            bad = _K().narrow_linear_lif_forward(xn, *args)
+            if bad:
+                raise ValueError(f"x contains {bad} NaN or infinite value(s)")
+            ctx.csr = None
+            ctx.save_for_backward(H, weight, bias, beta, v0, x)
+        else:
+            csr = _CSR(xn)  # counts and NaN check; the forward kernel fills it
+            _K().linear_lif_forward(xn, csr.indptr, csr.idx, csr.val, *args)
+            ctx.csr = csr  # NumPy arrays (indices and values of x), not tensors
+            ctx.save_for_backward(H, weight, bias, beta, v0)
         ctx.cfg = cfg
-        ctx.csr = csr  # NumPy arrays (indices and values of x), not tensors
         ctx.shape = (T, B, n_in)
-        ctx.save_for_backward(H, weight, bias, beta, v0)
         return S, torch.from_numpy(v)
 
     @staticmethod
     def backward(ctx, gS, gv):
         cfg = ctx.cfg
         T, B, n_in = ctx.shape
-        H, weight, bias, beta, v0 = ctx.saved_tensors
+        H, weight, bias, beta, v0 = ctx.saved_tensors[:5]
         N = weight.shape[0]
         Hn = H.numpy()
         dt = Hn.dtype
@@ -141,15 +156,39 @@ class _LinearLIFFunction(torch.autograd.Function):
         Dn = D.numpy()
         _K().linear_lif_adjoint(Hn, gSn, v0n, betan, prm, kind, lam, Dn, g_beta, db,
                                 torch.get_num_threads())
-        g_w = _weight_grad_from(ctx.csr, Dn.reshape(T * B, N), weight) if need[1] else None
-        g_x = D @ weight if need[0] else None
+        g_w = g_x = None
+        if ctx.csr is not None:
+            if need[1]:
+                g_w = _weight_grad_from(ctx.csr, Dn.reshape(T * B, N), weight)
+            if need[0]:
+                g_x = D @ weight
+        elif need[0] or need[1]:
+            g_x, g_w = _narrow_backward(ctx.saved_tensors[5], Dn.reshape(T * B, N), weight, need[0])
+            g_w = g_w if need[1] else None
         g_b = torch.from_numpy(db.sum(0)) if bias is not None and need[2] else None
         g_beta_t = None
         if need[3]:
             g = torch.from_numpy(g_beta.sum(0))
             g_beta_t = g.sum().reshape(()) if beta.dim() == 0 else g
         g_v0 = torch.from_numpy(lam) if need[4] else None
-        return g_x, g_w, g_b, g_beta_t, g_v0, None
+        return g_x, g_w, g_b, g_beta_t, g_v0, None, None
+
+
+def _narrow_backward(x: Tensor, g: np.ndarray, weight: Tensor, need_x: bool):
+    """(∂L/∂x or None, ∂L/∂W) of a narrow layer (g = ∂L/∂(x Wᵀ) as [R, N]), in one more pass
+    over x: ∂L/∂x = g W row by row, and ∂L/∂W in ``weight``'s memory layout from one partial
+    ∂L/∂Wᵀ per fixed block of rows, summed in block order."""
+    shape = x.shape
+    xn = x.detach().reshape(-1, shape[-1]).contiguous().numpy()
+    R, n_in = xn.shape
+    part = np.empty((max(1, min(R, BLOCKS)), n_in, g.shape[1]), dtype=g.dtype)
+    gx = torch.empty(shape, dtype=x.dtype) if need_x else None
+    w = weight.detach().contiguous().numpy()
+    _K().narrow_backward(xn, g, w, None if gx is None else gx.numpy().reshape(R, n_in), part,
+                         torch.get_num_threads())
+    dwt = part.sum(0)
+    g_w = torch.from_numpy(dwt).t() if _is_input_major(weight) else torch.from_numpy(np.ascontiguousarray(dwt.T))
+    return gx, g_w
 
 
 def _weight_grad_from(csr: _CSR, g: np.ndarray, weight: Tensor) -> Tensor:
@@ -217,14 +256,13 @@ class _EventLinearFunction(torch.autograd.Function):
 
 
 def linear_lif_applies(x: Tensor, weight: Tensor, params) -> bool:
-    """Whether :func:`linear_lif` runs its fused event-driven kernel for these arguments (CPU,
-    float32/float64, compiled kernels available (:mod:`neurocircuits.kernels`), a LIF
-    without synapse, a built-in surrogate and at least
-    :data:`~neurocircuits.training.bptt.EVENT_MIN_OUT` neurons); otherwise it composes
-    :func:`spiking_linear` and the fused LIF layer, with the same result. Narrow layers (a
-    512 -> 10 readout) run faster as one dense product: each active input would add only a
-    few weights, so the per-event bookkeeping would cost more than the arithmetic it saves."""
-    return _use_kernel(x, weight) and params.alpha is None and _surrogate_code(params.surrogate) >= 0
+    """Whether :func:`linear_lif` runs its fused kernels for these arguments (CPU,
+    float32/float64, compiled kernels available (:mod:`neurocircuits.kernels`), a LIF without
+    synapse and a built-in surrogate); otherwise it composes :func:`spiking_linear` and the
+    fused LIF layer, with the same result. Layers of fewer than
+    :data:`~neurocircuits.training.bptt.EVENT_MIN_OUT` neurons (a 512 -> 10 readout) take the
+    narrow variant, which keeps no index of x's non-zeros (module docstring)."""
+    return _kernels_take(x, weight) and params.alpha is None and _surrogate_code(params.surrogate) >= 0
 
 
 def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=None):
@@ -238,13 +276,14 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     v_0. The same numbers as ``lif_sequence(spiking_linear(x, W, b), state, params)`` up to
     floating-point summation order, and the same gradients (w.r.t. x, W, b, β and v_0).
 
-    On CPU (compiled kernels, at least 32 neurons) the kernels of the module docstring run: for each step
-    and batch row the weight columns of the active inputs only are added straight into the
-    membrane update, without materialising the [T, B, N] input current; the backward pass runs
-    the LIF adjoint and gathers ∂L/∂W = Σ_t di_tᵀ x_t over the active inputs only (∂L/∂x = di W,
-    one dense product, only when x requires grad). Memory kept for backward: H = u - θ
-    [T, B, N] and the indices and values of the non-zero inputs, ~p of x's size at spike
-    probability p.
+    On CPU (compiled kernels) the kernels of the module docstring run: for each step and batch
+    row the weight columns of the active inputs only are added straight into the membrane
+    update, without materialising the [T, B, N] input current; the backward pass runs the LIF
+    adjoint and gathers ∂L/∂W = Σ_t di_tᵀ x_t over the active inputs only (∂L/∂x = di W, one
+    dense product, only when x requires grad). Memory kept for backward: H = u - θ [T, B, N]
+    and the indices and values of the non-zero inputs, ~p of x's size at spike probability p;
+    a layer of fewer than 32 neurons keeps x instead (the spikes of the layer before, alive
+    anyway when that layer is trained) and scans it again for ∂L/∂W.
 
     Reference: event-driven sparse products in spiking networks, Perez-Nieves & Goodman 2021
     (NeurIPS, arXiv:2105.08810); surrogate-gradient BPTT, Neftci, Mostafa & Zenke 2019
@@ -275,6 +314,6 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     cfg = _Config(params.threshold, 0.0, params.reset, params.detach_reset, params.surrogate,
                   False, False, False, kernels.backend())
     beta = _as_tensor(params.beta, x)
-    # x's NaN / inf check happens in the first (counting) pass of the kernel's input index
-    S, v = _LinearLIFFunction.apply(x, weight, bias, beta, state.v, cfg)
+    # x's NaN / inf check happens in the kernel's first pass over x (before any output exists)
+    S, v = _LinearLIFFunction.apply(x, weight, bias, beta, state.v, cfg, N < EVENT_MIN_OUT)
     return S, LIFState(v, None, S[-1])
