@@ -204,3 +204,17 @@ def test_event_index_refuses_more_rows_than_int32_holds():
     huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=(2**31, 4), strides=(0, 0))
     with pytest.raises(ValueError, match="2\\*\\*31"):
         _CSR(huge)
+
+
+def test_nonfinite_values_of_an_input_major_weight_are_found_and_counted():
+    from neurocircuits.neurons.lif import check_finite
+
+    layer = SpikingLinear(60, 40)
+    with torch.no_grad():
+        layer.weight[3, 7] = float("nan")
+        layer.weight[39, 0] = float("inf")
+    assert not layer.weight.is_contiguous()
+    with pytest.raises(ValueError, match="weight contains 2 NaN or infinite"):
+        check_finite("weight", layer.weight)
+    with pytest.raises(ValueError, match="weight contains 2 NaN or infinite"):
+        linear_lif(torch.zeros(2, 1, 60), layer.weight, None, LIFParams(0.9))

@@ -139,7 +139,10 @@ def check_finite(name: str, x: Tensor) -> Tensor:
 
         k = kernels.get()
     if k is not None:
-        bad = k.count_nonfinite(x.detach().contiguous().view(-1).numpy(), torch.get_num_threads())
+        flat = x.detach()
+        if flat.dim() == 2 and not flat.is_contiguous() and flat.t().is_contiguous():
+            flat = flat.t()  # an input-major weight: count in its own memory, without a copy
+        bad = k.count_nonfinite(flat.contiguous().view(-1).numpy(), torch.get_num_threads())
     else:
         bad = int((~torch.isfinite(x)).sum())
     if bad:
