@@ -67,12 +67,13 @@ def test_gradients_match_autograd_every_surrogate_and_reset(N):
     assert worst < 1e-6, worst
 
 
-def test_float32_matches_separate_layers_and_leaves_inputs_alone():
+@pytest.mark.parametrize("N", [150, 256])  # a partial last tile; whole aligned tiles (streamed stores)
+def test_float32_matches_separate_layers_and_leaves_inputs_alone(N):
     g = torch.Generator().manual_seed(3)
     x = torch.bernoulli(torch.full((8, 5, 60), 0.1), generator=g)
-    W = (torch.randn(150, 60, generator=g) * 0.8).requires_grad_()
-    b = torch.zeros(150, requires_grad=True)
-    v0 = torch.rand(5, 150, generator=g)
+    W = (torch.randn(N, 60, generator=g) * 0.8).requires_grad_()
+    b = torch.zeros(N, requires_grad=True)
+    v0 = torch.rand(5, N, generator=g)
     v0_copy = v0.clone()
     p = LIFParams(0.9)
     S1, st1 = linear_lif(x, W, b, p, LIFState(v0))
