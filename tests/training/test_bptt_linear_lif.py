@@ -81,7 +81,7 @@ def test_float32_matches_separate_layers_and_leaves_inputs_alone(N):
     assert torch.equal(v0, v0_copy)  # the initial state is not updated in place
     assert (S1 != S0).float().mean() < 1e-3  # summation order may flip a spike at threshold
     torch.testing.assert_close(st1.v, st0.v, rtol=1e-4, atol=1e-4)
-    gv = torch.randn(5, 150, generator=g)
+    gv = torch.randn(5, N, generator=g)
     gv_copy = gv.clone()
     gw1 = torch.autograd.grad((S1.sum(0) ** 2).sum() + (st1.v * gv).sum(), W)[0]
     gw0 = torch.autograd.grad((S0.sum(0) ** 2).sum() + (st0.v * gv).sum(), W)[0]
