@@ -67,6 +67,27 @@ def test_gradients_match_autograd_every_surrogate_and_reset(N):
     assert worst < 1e-6, worst
 
 
+@pytest.mark.parametrize("N", [40, 200])  # one partial tile; several tiles, the last partial
+def test_gradients_without_input_gradient_match_autograd(N):
+    # x without grad: ∂L/∂i is kept in tiles of neurons for the weight gradient
+    worst = 0.0
+    for k, (sg, reset) in enumerate(itertools.product([FastSigmoid(), Gaussian()], ("subtract", "zero"))):
+        x, W, b, v0, log_tau, w_out = _problem(20 + k, N=N, values=(k % 2 == 1))
+        leaves = [t.clone().requires_grad_() for t in (W, b, v0, log_tau)]
+        outs = []
+        for fused in (False, True):
+            Wl, bl, v0l, lt = leaves
+            p = LIFParams(torch.exp(-1.0 / torch.exp(lt)), None, 1.0, reset, False, sg)
+            if fused:
+                S, st = linear_lif(x, Wl, bl, p, LIFState(v0l))
+            else:
+                S, st = lif_sequence(torch.nn.functional.linear(x, Wl, bl), LIFState(v0l), p)
+            outs.append(torch.autograd.grad((S * w_out).sum() + (st.v ** 2).sum(), leaves))
+        for a, c in zip(*outs):
+            worst = max(worst, float((a - c).norm() / a.norm().clamp_min(1e-300)))
+    assert worst < 1e-6, worst
+
+
 @pytest.mark.parametrize("N", [150, 256])  # a partial last tile; whole aligned tiles (streamed stores)
 def test_float32_matches_separate_layers_and_leaves_inputs_alone(N):
     g = torch.Generator().manual_seed(3)
