@@ -111,3 +111,15 @@ def test_worker_peak_rss_is_its_own_not_its_parents():
     assert parent > 300.0
     assert 1.0 < float(out.stdout) < parent - 250.0
     del ballast
+
+
+def test_median_record_takes_the_median_of_repetitions():
+    from neurocircuits.experiments.spiking_framework import median_record
+
+    runs = [dict(lib="a", ms_per_step=30.0, steps_per_s=33.3, peak_rss_mb=400.0, saved_for_backward_mb=10.0),
+            dict(lib="a", ms_per_step=10.0, steps_per_s=100.0, peak_rss_mb=420.0, saved_for_backward_mb=10.0),
+            dict(lib="a", ms_per_step=20.0, steps_per_s=50.0, peak_rss_mb=410.0, saved_for_backward_mb=10.0)]
+    r = median_record(runs)
+    assert r["ms_per_step"] == 20.0 and r["steps_per_s"] == 50.0
+    assert r["ms_per_step_range"] == [10.0, 30.0] and r["ms_per_step_reps"] == [30.0, 10.0, 20.0]
+    assert r["peak_rss_mb"] == 410.0 and r["reps"] == 3 and r["lib"] == "a"

@@ -6,11 +6,13 @@ and a LIF layer without synaptic current (equations of :mod:`neurocircuits.neuro
     i_t = x_t Wᵀ + b,   u_t = β v_{t-1} + i_t,   h_t = u_t - θ,   s_t = H(h_t),
     v_t = u_t - s_t θ  (subtract)  |  u_t (1 - s_t)  (zero)  |  u_t  (none)
 
-Forward: a counting pass over x (which also rejects NaN / inf) sizes the row index; then, for
-every batch row and step, the kernel compacts the row's *active* inputs (about p n_in of them
-at spike probability p), records them in the row index and adds their rows of Wᵀ straight
-into the membrane update; the [T, B, N] input current is never materialised. What is kept for
-backward: H = u - θ [T, B, N] and the row index (indices and values of x's non-zeros).
+Forward: a counting pass over x (which also rejects NaN / inf) sizes the row index, and a
+second pass fills it with each row's *active* inputs (about p n_in of them at spike
+probability p). Wᵀ is packed in tiles of neurons small enough to stay in a core's L2 cache;
+tile by tile, the kernel runs the LIF recursion of each batch row, adding the tile's rows of
+the active inputs straight into the membrane update; the [T, B, N] input current is never
+materialised. What is kept for backward: H = u - θ [T, B, N] and the row index (indices and
+values of x's non-zeros).
 
 Backward: the adjoint of the LIF recursion in reverse time (λ = ∂L/∂v after step t)::
 
@@ -20,10 +22,10 @@ Backward: the adjoint of the LIF recursion in reverse time (λ = ∂L/∂v after
 
 and the weight gradient ∂L/∂W[n, j] = Σ_{t, r} di_t[r, n] x_t[r, j] over the active inputs
 only. It is gathered input by input: for each input j the rows (t, r) where j is active (a
-column index built from the row index by a counting sort) are summed in a buffer, reading
-∂L/∂i in cache-sized blocks of rows, and each weight-gradient row is written by one thread,
-instead of one read-modify-write of a weight-gradient row per active input. ∂L/∂x = di W is
-computed (one dense product) only when x requires grad.
+column index that each thread builds from the row index by a counting sort) are summed in a
+buffer, reading ∂L/∂i in cache-sized blocks of rows, and each weight-gradient row is written
+by one thread, instead of one read-modify-write of a weight-gradient row per active input.
+∂L/∂x = di W is computed (one dense product) only when x requires grad.
 
 Narrow layers (fewer than ``EVENT_MIN_OUT`` = 32 neurons, e.g. a 10-neuron readout) take a
 variant without the row index: one pass over x compacts each row, rejects NaN / inf and adds
