@@ -304,7 +304,8 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     N = weight.shape[0]
     if T == 0:
         raise ValueError(f"x must have T > 0 time steps, got shape {tuple(x.shape)}")
-    if state is None:
+    at_rest = state is None
+    if at_rest:
         state = LIFState(torch.zeros(B, N, dtype=x.dtype, device=x.device))
     if not linear_lif_applies(x, weight, params) or x.numel() == 0:
         # spiking_linear rejects NaN / inf in x
@@ -312,7 +313,8 @@ def linear_lif(x: Tensor, weight: Tensor, bias: Tensor | None, params, state=Non
     _check_common(params, N)
     if not isinstance(state, LIFState):
         raise TypeError(f"state must be a LIFState, got {type(state).__name__}")
-    _check_state_tensor("v", state.v, (B, N), x.dtype)
+    if not at_rest:  # the zeros made above need no check
+        _check_state_tensor("v", state.v, (B, N), x.dtype)
     cfg = _Config(params.threshold, 0.0, params.reset, params.detach_reset, params.surrogate,
                   False, False, False, kernels.backend())
     beta = _as_tensor(params.beta, x)
