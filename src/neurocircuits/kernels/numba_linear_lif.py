@@ -49,20 +49,43 @@ def _column_fill(indptr, idx, val, pos, rows, cval, r_lo, r_hi):  # pragma: no c
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _compact_row(x, row, bi, bv, indptr, idx, val):  # pragma: no cover - compiled
-    """Indices and values of the non-zeros of x[row] into bi / bv (branch-free), copied to
-    the row index at indptr[row]; returns their number."""
+def _compact(x, row, bi, bv):  # pragma: no cover - compiled
+    """Indices and values of the non-zeros of x[row] into bi / bv (branch-free); their number."""
     m = 0
     for j in range(x.shape[1]):
         xv = x[row, j]
         bi[m] = j
         bv[m] = xv
         m += xv != 0
+    return m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _compact_row(x, row, bi, bv, indptr, idx, val):  # pragma: no cover - compiled
+    """_compact, the result also copied to the row index at indptr[row]."""
+    m = _compact(x, row, bi, bv)
     o = indptr[row]
     for k in range(m):
         idx[o + k] = bi[k]
         val[o + k] = bv[k]
     return m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lif_step(acc, beta, v, r, H, S, t, prm):  # pragma: no cover - compiled
+    """LIF update of batch row r at step t from its input current acc [N]."""
+    thr = prm[_THR]
+    a_sub = prm[_A_SUB]
+    a_zero = prm[_A_ZERO]
+    zero = prm[_ZERO]
+    one = prm[_ONE]
+    for q in range(acc.shape[0]):
+        u = beta[q] * v[r, q] + acc[q]
+        h = u - thr
+        s = one if h >= zero else zero
+        H[t, r, q] = h
+        S[t, r, q] = s
+        v[r, q] = u - s * (a_sub * thr + a_zero * u)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy", inline="always")
@@ -125,11 +148,6 @@ def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi)
     B = H.shape[1]
     N = H.shape[2]
     n_in = x.shape[1]
-    thr = prm[_THR]
-    a_sub = prm[_A_SUB]
-    a_zero = prm[_A_ZERO]
-    zero = prm[_ZERO]
-    one = prm[_ONE]
     acc = np.empty(N, dtype=H.dtype)
     bi = np.empty(n_in, dtype=idx.dtype)
     bv = np.empty(n_in, dtype=val.dtype)
@@ -139,13 +157,7 @@ def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi)
             for q in range(N):
                 acc[q] = bias[q]
             _add_rows(acc, wt, bi, bv, 0, m)
-            for q in range(N):
-                u = beta[q] * v[r, q] + acc[q]
-                h = u - thr
-                s = one if h >= zero else zero
-                H[t, r, q] = h
-                S[t, r, q] = s
-                v[r, q] = u - s * (a_sub * thr + a_zero * u)
+            _lif_step(acc, beta, v, r, H, S, t, prm)
 
 
 # fast-math without "no NaN / no inf": this kernel counts them
@@ -157,36 +169,19 @@ def _narrow_forward_rows(x, wt, bias, beta, v, prm, H, S, bad, c, r_lo, r_hi):  
     B = H.shape[1]
     N = H.shape[2]
     n_in = x.shape[1]
-    thr = prm[_THR]
-    a_sub = prm[_A_SUB]
-    a_zero = prm[_A_ZERO]
-    zero = prm[_ZERO]
-    one = prm[_ONE]
     acc = np.empty(N, dtype=H.dtype)
     bi = np.empty(n_in, dtype=np.int32)
     bv = np.empty(n_in, dtype=x.dtype)
     nbad = 0
     for r in range(r_lo, r_hi):
         for t in range(T):
-            row = t * B + r
-            m = 0
-            for j in range(n_in):
-                xv = x[row, j]
-                bi[m] = j
-                bv[m] = xv
-                m += xv != 0
+            m = _compact(x, t * B + r, bi, bv)
             for k in range(m):
                 nbad += (bv[k] - bv[k]) != 0
             for q in range(N):
                 acc[q] = bias[q]
             _add_rows(acc, wt, bi, bv, 0, m)
-            for q in range(N):
-                u = beta[q] * v[r, q] + acc[q]
-                h = u - thr
-                s = one if h >= zero else zero
-                H[t, r, q] = h
-                S[t, r, q] = s
-                v[r, q] = u - s * (a_sub * thr + a_zero * u)
+            _lif_step(acc, beta, v, r, H, S, t, prm)
     bad[c] = nbad
 
 
