@@ -68,7 +68,7 @@ class LIFMLP(nn.Module):
     the plain-autograd dense path. With both True (the default) each linear layer and its LIF
     layer run as one fused event-driven kernel (:func:`~neurocircuits.training.linear_lif.linear_lif`,
     same parameters, same numbers up to summation order; a layer of fewer than 32 neurons, such
-    as the readout, takes the dense product there); ``fuse_linear=False`` keeps them as
+    as the readout, takes its narrow variant); ``fuse_linear=False`` keeps them as
     separate layers (event-driven :class:`SpikingLinear`, then the fused LIF kernel)."""
 
     def __init__(self, n_in, n_hidden, n_out, *, beta=0.9, threshold=1.0, fused=True,
