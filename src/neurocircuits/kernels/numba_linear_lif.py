@@ -138,46 +138,32 @@ def _surrogate_row(kind, prm, h, g):  # pragma: no cover - compiled
             g[q] = np.exp(mhalf * z * z) * c2
 
 
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, r_lo, r_hi):  # pragma: no cover
-    """Batch rows r_lo <= r < r_hi, all steps. x [T*B, n_in] (row t*B + r is x_t[r]); its
-    non-zeros are compacted per row (branch-free, into a row buffer), written into the
-    CSR at indptr[row] for the backward pass, and their weight rows added: wt = Wᵀ
-    [n_in, N]; bias, beta [N]; v [B, N] (v_0 in, v_T out); H = u - θ and S [T, B, N]."""
-    T = H.shape[0]
-    B = H.shape[1]
-    N = H.shape[2]
-    n_in = x.shape[1]
-    acc = np.empty(N, dtype=H.dtype)
-    bi = np.empty(n_in, dtype=idx.dtype)
-    bv = np.empty(n_in, dtype=val.dtype)
-    for r in range(r_lo, r_hi):
-        for t in range(T):
-            m = _compact_row(x, t * B + r, bi, bv, indptr, idx, val)
-            for q in range(N):
-                acc[q] = bias[q]
-            _add_rows(acc, wt, bi, bv, 0, m)
-            _lif_step(acc, beta, v, r, H, S, t, prm)
-
-
-# fast-math without "no NaN / no inf": this kernel counts them
+# fast-math without "no NaN / no inf": a narrow layer counts them here
 @njit(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "afn", "reassoc"}, error_model="numpy")
-def _narrow_forward_rows(x, wt, bias, beta, v, prm, H, S, bad, c, r_lo, r_hi):  # pragma: no cover
-    """As _forward_rows for a narrow layer, without keeping x's non-zeros; bad[c] counts the
-    NaN / inf values of x (they are among the compacted non-zeros)."""
+def _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, bad, c, r_lo, r_hi):  # pragma: no cover
+    """Batch rows r_lo <= r < r_hi, all steps. x [T*B, n_in] (row t*B + r is x_t[r]); its
+    non-zeros are compacted per row (branch-free, into a row buffer) and their weight rows
+    added: wt = Wᵀ [n_in, N]; bias, beta [N]; v [B, N] (v_0 in, v_T out); H = u - θ and S
+    [T, B, N]. With a row index (indptr not empty) the non-zeros are written into it at
+    indptr[row] for the backward pass; without one (a narrow layer) bad[c] counts the NaN /
+    inf values of x instead (they are among the compacted non-zeros)."""
     T = H.shape[0]
     B = H.shape[1]
     N = H.shape[2]
     n_in = x.shape[1]
+    keep = indptr.shape[0] > 0
     acc = np.empty(N, dtype=H.dtype)
     bi = np.empty(n_in, dtype=np.int32)
     bv = np.empty(n_in, dtype=x.dtype)
     nbad = 0
     for r in range(r_lo, r_hi):
         for t in range(T):
-            m = _compact(x, t * B + r, bi, bv)
-            for k in range(m):
-                nbad += (bv[k] - bv[k]) != 0
+            if keep:
+                m = _compact_row(x, t * B + r, bi, bv, indptr, idx, val)
+            else:
+                m = _compact(x, t * B + r, bi, bv)
+                for k in range(m):
+                    nbad += (bv[k] - bv[k]) != 0
             for q in range(N):
                 acc[q] = bias[q]
             _add_rows(acc, wt, bi, bv, 0, m)
@@ -327,18 +313,11 @@ def _csc_par(indptr, idx, val, colptr, rows, cval, nb):  # pragma: no cover - co
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb):  # pragma: no cover
-    B = H.shape[1]
-    for c in prange(nb):
-        _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, c * B // nb, (c + 1) * B // nb)
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def _narrow_forward_par(x, wt, bias, beta, v, prm, H, S, bad):  # pragma: no cover - compiled
+def _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, bad):  # pragma: no cover
     B = H.shape[1]
     nb = bad.shape[0]
     for c in prange(nb):
-        _narrow_forward_rows(x, wt, bias, beta, v, prm, H, S, bad, c, c * B // nb, (c + 1) * B // nb)
+        _forward_rows(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, bad, c, c * B // nb, (c + 1) * B // nb)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -390,13 +369,15 @@ def row_counts(x, counts, nb, nth) -> int:
 
 def linear_lif_forward(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb, nth) -> None:
     set_threads(nth)
-    _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, nb)
+    _forward_par(x, indptr, idx, val, wt, bias, beta, v, prm, H, S, np.zeros(nb, dtype=np.int64))
 
 
 def narrow_linear_lif_forward(x, wt, bias, beta, v, prm, H, S, nb, nth) -> int:
     set_threads(nth)
     bad = np.zeros(nb, dtype=np.int64)
-    _narrow_forward_par(x, wt, bias, beta, v, prm, H, S, bad)
+    # no row index: empty index arrays
+    _forward_par(x, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0, dtype=x.dtype),
+                 wt, bias, beta, v, prm, H, S, bad)
     return int(bad.sum())
 
 
