@@ -55,13 +55,19 @@ __attribute__((noinline)) void add_rows(F* __restrict acc, const F* __restrict M
 
 // P[index[k]] += value[k] * d for k < m (P: rows of N values; d: N values).
 template <class F>
-inline void add_outer(F* __restrict P, i64 N, const i32* __restrict index, const F* __restrict value, i64 m,
-                      const F* __restrict d) {
+inline void add_outer_rows(F* __restrict P, i64 N, const i32* __restrict index, const F* __restrict value,
+                           i64 m, const F* __restrict d) {
     for (i64 k = 0; k < m; ++k) {
         F* __restrict w = P + (i64)index[k] * N;
         const F xv = value[k];
         for (i64 q = 0; q < N; ++q) w[q] += xv * d[q];
     }
+}
+
+template <class F>
+inline void add_outer(F* __restrict P, i64 N, const i32* __restrict index, const F* __restrict value, i64 m,
+                      const F* __restrict d) {
+    add_outer_rows(P, N, index, value, m, d);
 }
 
 #if defined(__AVX512F__)
@@ -70,11 +76,7 @@ template <>
 inline void add_outer<float>(float* __restrict P, i64 N, const i32* __restrict index,
                              const float* __restrict value, i64 m, const float* __restrict d) {
     if (N > 16) {
-        for (i64 k = 0; k < m; ++k) {
-            float* __restrict w = P + (i64)index[k] * N;
-            const float xv = value[k];
-            for (i64 q = 0; q < N; ++q) w[q] += xv * d[q];
-        }
+        add_outer_rows(P, N, index, value, m, d);
         return;
     }
     const __mmask16 mk = (__mmask16)((1u << N) - 1u);

@@ -189,8 +189,7 @@ def _narrow_backward(x: Tensor, g: np.ndarray, weight: Tensor, need_x: bool):
     _K().narrow_backward(xn, g, w, None if gx is None else gx.numpy().reshape(R, n_in), part,
                          torch.get_num_threads())
     dwt = part.sum(0)
-    g_w = torch.from_numpy(dwt).t() if _is_input_major(weight) else torch.from_numpy(np.ascontiguousarray(dwt.T))
-    return gx, g_w
+    return gx, _gradient_in_layout_of(weight, dwt)
 
 
 def _weight_grad_from(csr: _CSR, g: np.ndarray, weight: Tensor) -> Tensor:
@@ -203,8 +202,12 @@ def _weight_grad_from(csr: _CSR, g: np.ndarray, weight: Tensor) -> Tensor:
     rb = max(8, ROW_BLOCK_BYTES // (N * g.itemsize))
     nth = torch.get_num_threads()
     _K().weight_grad(csr.indptr, csr.idx, csr.val, g, dwt, rb, max(1, min(csr.n_in, nth)), nth)
-    # in W's layout (input-major or contiguous): autograd then keeps it as .grad instead of
-    # copying it there
+    return _gradient_in_layout_of(weight, dwt)
+
+
+def _gradient_in_layout_of(weight: Tensor, dwt: np.ndarray) -> Tensor:
+    """∂L/∂W [N, n_in] from ∂L/∂Wᵀ [n_in, N] in W's memory layout (input-major or contiguous):
+    autograd then keeps it as .grad instead of copying it there."""
     if _is_input_major(weight):
         return torch.from_numpy(dwt).t()
     return torch.from_numpy(_transposed(dwt))
