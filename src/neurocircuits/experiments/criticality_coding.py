@@ -45,10 +45,10 @@ from neurocircuits.validation import check_float, check_int
 
 
 @numba.njit(cache=True)
-def _scn_kernel(seed, d, c, x, dt, lam, delay_steps, noise, thresh, max_spikes):
-    """Delayed spike-coding network, J = 1 (d: decoding weights [N]); returns spike steps,
-    neuron ids, summed squared error and summed squared signal."""
-    np.random.seed(seed)
+def _scn_kernel(rng, d, c, x, dt, lam, delay_steps, noise, thresh, max_spikes):
+    """Delayed spike-coding network, J = 1 (d: decoding weights [N]; rng: a NumPy Generator,
+    whose compiled normal sampler is about 10x faster than the legacy ``np.random.randn``);
+    returns spike steps, neuron ids, summed squared error and summed squared signal."""
     n = d.size
     n_t = c.size
     v = np.zeros(n)
@@ -64,7 +64,7 @@ def _scn_kernel(seed, d, c, x, dt, lam, delay_steps, noise, thresh, max_spikes):
     sq = noise * math.sqrt(dt)
     for t in range(n_t):
         for i in range(n):
-            v[i] += dt * (-lam * v[i] + d[i] * c[t]) + sq * np.random.randn()
+            v[i] += dt * (-lam * v[i] + d[i] * c[t]) + sq * rng.standard_normal()
         slot = t % ring
         if nbuf[slot] > 0:  # spikes of step t - ring arrive now (lateral part of Ω)
             tot = 0.0
@@ -125,8 +125,7 @@ def simulate_scn(n_neurons: int, noise: float, duration_ms: float, *, delay_ms: 
     thresh = 0.5 * d * d  # T_i = Ω_ii / 2
     delay_steps = max(int(round(delay_ms / dt)) - 1, 0)  # ring of delay_steps + 1 = delay / dt steps
     max_spikes = int(n * n_t * min(1.0, dt)) + 1000  # up to 1000 Hz per neuron (1 spike/ms)
-    st, si, err, sig = _scn_kernel(int(rng.integers(0, 2**32 - 1)), d, c, x, dt, lam, delay_steps, noise,
-                                   thresh, max_spikes)
+    st, si, err, sig = _scn_kernel(rng, d, c, x, dt, lam, delay_steps, noise, thresh, max_spikes)
     if st.size >= max_spikes:
         raise ValueError("spike buffer full: the network fired above 1000 Hz per neuron")
     return SpikeTrains(st * dt, si, n, n_t * dt), float(err / sig)
@@ -134,12 +133,15 @@ def simulate_scn(n_neurons: int, noise: float, duration_ms: float, *, delay_ms: 
 
 # Simulation step (ms) per scale. The avalanche bin is the population's mean inter-event interval
 # rounded to a whole number of steps, so the step must be finer than that interval for the bin to
-# follow it.
+# follow it. Rule: the largest divisor of the 1 ms delay among 0.1 / 0.05 / 0.02 / 0.01 ms at which
+# the mean interval spans at least 2 steps at every noise level of the grid. At 0.1 ms the
+# interval is 0.3-0.8 steps (one-step bins then hold 1.2-3.3 spikes, and the coding error is not
+# converged in dt); at 0.01 ms it is 2.8-8 steps.
 _SCALES = {
     "quick": dict(n_neurons=200, duration_ms=5000.0, noise_rel=np.geomspace(0.5, 100, 13), n_gw=30_000, probe=(),
-                  dt_ms=0.1),
+                  dt_ms=0.01),
     "full": dict(n_neurons=200, duration_ms=30_000.0, noise_rel=np.geomspace(0.5, 100, 13), n_gw=300_000,
-                 probe=(300.0,), dt_ms=0.1),
+                 probe=(300.0,), dt_ms=0.01),
 }
 
 
@@ -190,18 +192,23 @@ def _level_stats(st: SpikeTrains, dt_ms: float, seed: int) -> dict:
 
 
 def _high_noise_note(last: dict, probes: list, dt_ms: float) -> str:
+    """Why κ stays at or above 1 at the highest noise, in the run's own numbers."""
     fano = last["fano"]
-    rel = "below" if last["kappa"] < last["kappa_poisson_surrogate"] else "not below"
+    ksur = last["kappa_poisson_surrogate"]
+    rel = "below" if last["kappa"] < ksur else "above"
     txt = ("it does not fall below 1 at high noise. At the highest noise the network fires "
            f"{last['rate_hz']:.0f} Hz per neuron, {last['events_per_bin']:.2f} spikes per {last['bin_ms']:.3g} ms "
            f"bin (mean inter-event interval {last['iei_steps']:.2f} steps of {dt_ms:g} ms; Fano factor of the "
-           f"binned count {fano:.2f}), and "
-           f"κ = {last['kappa']:.3f} is {rel} the κ = {last['kappa_poisson_surrogate']:.3f} of a rate-matched "
-           "Poisson surrogate binned the same way. With one or more events per bin even independent spiking "
-           "gives κ > 1 (exact size law of Poisson counts on sizes 1..50: κ = 1.02 at 1 event per bin, 1.33 at 2; "
-           "tests/analysis/test_kappa_regimes.py). With identical decoders every lateral coupling is inhibitory: "
-           "noise does not weaken a propagation that could turn subcritical, it makes firing denser and more "
-           "nearly independent, so the subcritical claim fails. ")
+           f"binned count {fano:.2f}), and κ = {last['kappa']:.3f} is {rel} the κ = {ksur:.3f} of a rate-matched "
+           "Poisson surrogate binned the same way. Independent spiking sits at κ ≈ 1 with one event per bin "
+           "(exact size law of Poisson counts on sizes 1..50: κ = 0.90 at 0.5 events per bin, 1.02 at 1, 1.33 "
+           "at 2; tests/analysis/test_kappa_regimes.py), so κ < 1 needs fewer large avalanches than chance. ")
+    if fano > 1 and last["kappa"] > ksur:
+        txt += ("Here there are more: with identical decoders every neuron's voltage is the same coding error "
+                "plus its own noise, so each excursion of the error drives many neurons at once until the "
+                "delayed inhibition arrives, and the binned count stays over-dispersed. Every lateral coupling "
+                "is inhibitory, so noise has no excitatory propagation to weaken; it makes firing denser and "
+                "more nearly independent, and κ approaches the surrogate's from above. ")
     for pr in probes:
         txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f}: {pr['rate_hz']:.0f} Hz, "
                 f"{pr['events_per_bin']:.2f} spikes per bin, κ = {pr['kappa']:.3f} "
@@ -374,8 +381,8 @@ def run(scale: str, seed: int, out) -> Result:
                + (f"At the near-critical noise (σ_V/T = {rel[j_crit]:.3g}) the fitted exponents are "
                   f"α_S = {crack.size_fit.alpha:.2f} (x_min {crack.size_fit.xmin}) and "
                   f"α_T = {crack.duration_fit.alpha:.2f} (x_min {crack.duration_fit.xmin}), γ = "
-                  f"{crack.gamma_fit:.2f} vs predicted {crack.gamma_pred:.2f}: a steep power-law tail "
-                  "above a cutoff-like bulk, not the mean-field 3/2 and 2 of the branching controls. "
+                  f"{crack.gamma_fit:.2f} vs predicted {crack.gamma_pred:.2f} (the critical branching "
+                  "controls: 3/2, 2 and 2). "
                   if crack else f"No crackling fit at the near-critical noise: {crack_err}. ")
                + _surrogate_note(rows)
                + f"κ ranges from {kappa.max():.3f} to {kappa.min():.3f}; "
