@@ -130,3 +130,30 @@ def test_unsorted_or_nan_inside_is_caught_in_the_pass():
         avalanches_from_times([0.5, 3.0, 2.0, 4.0], 10.0, 1.0)
     with pytest.raises(ValueError, match="NaN"):
         avalanches_from_times([0.5, np.nan, 4.0], 10.0, 1.0)
+
+
+def test_times_kernel_across_blocks_and_bad_values_at_block_edges():
+    # the compiled pass works in blocks of 2048 spikes: recordings of several blocks, and bad
+    # values just before, on and after a block boundary, are found at their exact index
+    rng = np.random.default_rng(5)
+    n, dur = 100, 3000.0
+    k = 9_000
+    st = SpikeTrains.from_arrays(rng.uniform(0, dur, k), rng.integers(0, n, k), n, dur)
+    for bin_ms in (None, 0.05, 1.0):
+        av = detect_avalanches(st, bin_ms)
+        b = mean_interevent_interval(st.times_ms) if bin_ms is None else bin_ms
+        ref = _reference(st.population_counts(b))
+        np.testing.assert_array_equal(av.starts, [r[0] for r in ref])
+        np.testing.assert_array_equal(av.sizes, [r[1] for r in ref])
+        np.testing.assert_array_equal(av.durations, [r[2] for r in ref])
+    t0 = st.times_ms
+    for pos in (2047, 2048, 2049, 6143, 6144):
+        t = t0.copy()
+        t[pos] = t[pos - 1] - 1e-3
+        with pytest.raises(ValueError, match=rf"sorted ascending: times_ms\[{pos}\]"):
+            avalanches_from_times(t, dur, 1.0)
+        for v in (np.nan, np.inf):
+            t = t0.copy()
+            t[pos] = v
+            with pytest.raises(ValueError, match=rf"NaN or infinite values \(first at index {pos}\)"):
+                avalanches_from_times(t, dur, 1.0)

@@ -15,9 +15,9 @@ as ``<S>(T) ~ T^γ`` with the crackling-noise relation (Sethna, Dahmen & Myers 2
 
 For a critical (mean-field) branching process α_S = 3/2, α_T = 2 and γ = 2.
 
-Detection is one pass over the sorted spike times (or the counts) in a compiled loop, with
-memory proportional to the number of avalanches (at most half the number of bins): no binned
-array is built from a recording.
+Detection is one compiled pass over the sorted spike times (in blocks: bins computed vectorised,
+then scanned) or over the counts, with memory proportional to the number of avalanches (at most
+half the number of bins): no binned array is built from a recording.
 """
 
 from __future__ import annotations
@@ -80,79 +80,115 @@ class Avalanches:
 # compiled kernels
 @numba.njit(cache=True)
 def _grow(a, n):
-    b = np.empty(max(2 * a.size, 16), dtype=a.dtype)
+    return _grow_to(a, n, max(2 * a.size, 16))
+
+
+# Spikes are handled in blocks of this many: a block's bin indices are computed in a vectorised
+# loop (no dependency from one spike to the next), then scanned for avalanche boundaries.
+_BLOCK = 2048
+
+
+@numba.njit(cache=True)
+def _append(sizes, durs, starts, n, ls, ld, lst, k):
+    """Append the first k entries of the block buffers to the growing outputs."""
+    if n + k > sizes.size:
+        cap = max(2 * sizes.size, n + k)
+        sizes, durs, starts = _grow_to(sizes, n, cap), _grow_to(durs, n, cap), _grow_to(starts, n, cap)
+    sizes[n:n + k] = ls[:k]
+    durs[n:n + k] = ld[:k]
+    starts[n:n + k] = lst[:k]
+    return sizes, durs, starts
+
+
+@numba.njit(cache=True)
+def _grow_to(a, n, cap):
+    b = np.empty(cap, dtype=a.dtype)
     b[:n] = a[:n]
     return b
 
 
 @numba.njit(cache=True)
-def _kernel_times(times, bin_ms, n_bins, check):
-    """One pass over sorted times: bin b = floor(t / bin_ms + tol) (clipped to n_bins - 1; tol
-    = ``EDGE_TOLERANCE``, as in ``SpikeTrains.population_counts``).
+def _first_bad(times, i0, i1):
+    """First index in [i0, i1) that is below its predecessor, NaN or +inf, and its status
+    (1 unsorted, 2 non-finite); (-1, 0) if none."""
+    prev = times[i0 - 1] if i0 > 0 else -np.inf
+    for i in range(i0, i1):
+        t = times[i]
+        if not (t >= prev):
+            return i, (2 if not np.isfinite(t) else 1)
+        if t == np.inf:
+            return i, 2
+        prev = t
+    return -1, 0
 
-    The division is done only when a spike may have left the current bin: below
-    ``(cur + 1 - 2 tol) * bin_ms * (1 - 4 eps)`` the quotient plus tol is certainly < cur + 1,
-    so b = cur (times are sorted, so b >= cur). ``check``: verify sortedness and finiteness in the same pass;
-    returns status 1 (unsorted) or 2 (non-finite) at the first offending index."""
-    cap = 1024
-    sizes = np.empty(cap, np.int64)
-    durs = np.empty(cap, np.int64)
-    starts = np.empty(cap, np.int64)
+
+@numba.njit(cache=True)
+def _kernel_times(times, bin_ms, n_bins, check):
+    """Avalanches of sorted times, bin b = floor(t / bin_ms + tol) clipped to n_bins - 1 (tol =
+    ``EDGE_TOLERANCE``, as in ``SpikeTrains.population_counts``).
+
+    Block by block: first the bin of every spike of the block, in a loop without a dependency
+    between spikes (so it vectorises; with ``check`` the same loop counts times that are below
+    their predecessor, NaN or +inf), then a scan that only compares each bin with the previous
+    one. A bin more than one past the previous closes an avalanche. Returns sizes, durations,
+    starts, and the status 1 (unsorted) or 2 (non-finite) with the first offending index
+    (times before it are processed)."""
+    sizes = np.empty(1024, np.int64)
+    durs = np.empty(1024, np.int64)
+    starts = np.empty(1024, np.int64)
+    bb = np.empty(_BLOCK, np.int64)
+    ls = np.empty(_BLOCK, np.int64)  # avalanches closed within the block
+    ld = np.empty(_BLOCK, np.int64)
+    lst = np.empty(_BLOCK, np.int64)
     n = 0
     cur = np.int64(-2)
     start = np.int64(-1)
     size = np.int64(0)
     last = n_bins - 1
-    edge_lo = -np.inf
-    shrink = 1.0 - 4.0 * 2.220446049250313e-16
-    prev = -np.inf
     status = 0
     bad = -1
-    for i in range(times.size):
-        t = times[i]
+    nt = times.size
+    for b0 in range(0, nt, _BLOCK):
+        m = min(_BLOCK, nt - b0)
         if check:
-            if not (t >= prev):
-                status = 2 if not np.isfinite(t) else 1
-                bad = i
-                break
-            if t == np.inf:
-                status = 2
-                bad = i
-                break
-            prev = t
-        if t < edge_lo:
-            size += 1
-            continue
-        b = np.int64(t / bin_ms + EDGE_TOLERANCE)
-        if b > last:
-            b = last
-        if b == cur:
-            size += 1
-        elif b == cur + 1:
-            size += 1
-            cur = b
+            nbad = 0
+            j0 = 0
+            if b0 == 0:
+                x = times[0]
+                nbad += np.int64(not (x < np.inf))
+                bb[0] = min(np.int64(x / bin_ms + EDGE_TOLERANCE), last)
+                j0 = 1
+            for j in range(j0, m):
+                x = times[b0 + j]
+                nbad += np.int64(not (x >= times[b0 + j - 1])) + np.int64(not (x < np.inf))
+                bb[j] = min(np.int64(x / bin_ms + EDGE_TOLERANCE), last)
+            if nbad > 0:
+                bad, status = _first_bad(times, b0, b0 + m)
+                m = bad - b0  # the bins before it are valid
         else:
-            if size > 0:
-                if n == sizes.size:
-                    sizes = _grow(sizes, n)
-                    durs = _grow(durs, n)
-                    starts = _grow(starts, n)
-                sizes[n] = size
-                durs[n] = cur - start + 1
-                starts[n] = start
-                n += 1
-            start = b
+            for j in range(m):
+                bb[j] = min(np.int64(times[b0 + j] / bin_ms + EDGE_TOLERANCE), last)
+        k = 0
+        for j in range(m):
+            b = bb[j]
+            if b > cur + 1:  # an empty bin lies between: close the running avalanche
+                ls[k] = size
+                ld[k] = cur - start + 1
+                lst[k] = start
+                k += np.int64(size > 0)
+                start = b
+                size = 0
+            size += 1
             cur = b
-            size = 1
-        edge_lo = (cur + 1 - 2.0 * EDGE_TOLERANCE) * bin_ms * shrink if cur < last else np.inf
+        sizes, durs, starts = _append(sizes, durs, starts, n, ls, ld, lst, k)
+        n += k
+        if status != 0:
+            break
     if size > 0 and status == 0:
-        if n == sizes.size:
-            sizes = _grow(sizes, n)
-            durs = _grow(durs, n)
-            starts = _grow(starts, n)
-        sizes[n] = size
-        durs[n] = cur - start + 1
-        starts[n] = start
+        ls[0] = size
+        ld[0] = cur - start + 1
+        lst[0] = start
+        sizes, durs, starts = _append(sizes, durs, starts, n, ls, ld, lst, 1)
         n += 1
     return sizes[:n].copy(), durs[:n].copy(), starts[:n].copy(), status, bad
 
