@@ -322,8 +322,11 @@ def run(scale: str, seed: int, out) -> Result:
     ax[0].set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
     ax[0].set_ylabel("coding error <(x - x̂)²> / <x²>")
     ax[0].set_yscale("log")
-    ax[1].semilogx(rel, kappa, "o-")
+    ax[1].semilogx(rel, kappa, "o-", label="network")
+    ax[1].semilogx(rel, [r["kappa_poisson_surrogate"] for r in rows], "s--", color="0.5", ms=4,
+                   label="rate-matched Poisson surrogate")
     ax[1].axhline(1.0, color="k", ls="--", lw=0.8)
+    ax[1].legend(fontsize=8)
     ax[1].set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
     ax[1].set_ylabel("Shew's κ (dimensionless)")
     for j, lab in ((0, "lowest noise"), (j_crit, "κ closest to 1"), (len(levels) - 1, "highest noise")):
