@@ -132,7 +132,8 @@ def _kernel_times(times, bin_ms, n_bins, check):
     their predecessor, NaN or +inf), then a scan that only compares each bin with the previous
     one. A bin more than one past the previous closes an avalanche. Returns sizes, durations,
     starts, and the status 1 (unsorted) or 2 (non-finite) with the first offending index
-    (times before it are processed)."""
+    (times before it are processed; the bins computed for bad values are never read). Times
+    must be >= 0, which the caller checks: the first bin then always opens an avalanche."""
     sizes = np.empty(1024, np.int64)
     durs = np.empty(1024, np.int64)
     starts = np.empty(1024, np.int64)
