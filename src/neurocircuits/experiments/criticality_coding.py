@@ -207,8 +207,8 @@ def _high_noise_note(last: dict, probes: list, dt_ms: float) -> str:
         txt += ("Here there are more: with identical decoders every neuron's voltage is the same coding error "
                 "plus its own noise, so each excursion of the error drives many neurons at once until the "
                 "delayed inhibition arrives, and the binned count stays over-dispersed. Every lateral coupling "
-                "is inhibitory, so noise has no excitatory propagation to weaken; it makes firing denser and "
-                "more nearly independent, and κ approaches the surrogate's from above. ")
+                "is inhibitory, so noise has no excitatory propagation to weaken: it makes firing denser, "
+                "and κ stays above the surrogate's. ")
     for pr in probes:
         txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f}: {pr['rate_hz']:.0f} Hz, "
                 f"{pr['events_per_bin']:.2f} spikes per bin, κ = {pr['kappa']:.3f} "
