@@ -22,6 +22,15 @@ needs_native = pytest.mark.skipif(not kernels.available("native"),
                                   reason=f"C++ kernels unavailable: {native.error()}")
 
 
+def backend_or_skip(name):
+    """Backend ``name``'s kernels, or skip the test saying why they cannot load here."""
+    k = kernels.get(name)
+    if k is None:
+        why = native.error() if name == "native" else "numba does not import"
+        pytest.skip(f"{name} kernels unavailable here: {why}")
+    return k
+
+
 def test_bad_backend_names_are_rejected(monkeypatch):
     with pytest.raises(ValueError, match="'cuda'"):
         with kernels.use("cuda"):
@@ -35,9 +44,7 @@ def test_bad_backend_names_are_rejected(monkeypatch):
 
 @pytest.mark.parametrize("name", kernels.NAMES)
 def test_every_backend_provides_every_kernel(name):
-    k = kernels.get(name)
-    if k is None:
-        pytest.skip(f"{name} kernels unavailable here")
+    k = backend_or_skip(name)
     missing = [f for f in kernels.FUNCTIONS if not callable(getattr(k, f, None))]
     assert not missing
 
@@ -52,9 +59,7 @@ def test_loaded_lists_backends_without_loading_any():
 @pytest.mark.parametrize("name", kernels.NAMES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_transpose_of_odd_shapes(name, dtype):
-    k = kernels.get(name)
-    if k is None:
-        pytest.skip(f"{name} kernels unavailable here")
+    k = backend_or_skip(name)
     a = np.random.default_rng(0).standard_normal((37, 70)).astype(dtype)  # not multiples of 32
     out = np.empty((70, 37), dtype=dtype)
     k.transpose(a, out, 2)
