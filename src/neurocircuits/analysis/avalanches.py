@@ -107,6 +107,12 @@ def _grow_to(a, n, cap):
     return b
 
 
+@numba.njit(cache=True, inline="always")
+def _bin_of(t, bin_ms, last):
+    """Bin of time t: floor(t / bin_ms + tol), clipped to the last bin."""
+    return min(np.int64(t / bin_ms + EDGE_TOLERANCE), last)
+
+
 @numba.njit(cache=True)
 def _first_bad(times, i0, i1):
     """First index in [i0, i1) that is below its predecessor, NaN or +inf, and its status
@@ -157,18 +163,18 @@ def _kernel_times(times, bin_ms, n_bins, check):
             if b0 == 0:
                 x = times[0]
                 nbad += np.int64(not (x < np.inf))
-                bb[0] = min(np.int64(x / bin_ms + EDGE_TOLERANCE), last)
+                bb[0] = _bin_of(x, bin_ms, last)
                 j0 = 1
             for j in range(j0, m):
                 x = times[b0 + j]
                 nbad += np.int64(not (x >= times[b0 + j - 1])) + np.int64(not (x < np.inf))
-                bb[j] = min(np.int64(x / bin_ms + EDGE_TOLERANCE), last)
+                bb[j] = _bin_of(x, bin_ms, last)
             if nbad > 0:
                 bad, status = _first_bad(times, b0, b0 + m)
                 m = bad - b0  # the bins before it are valid
         else:
             for j in range(m):
-                bb[j] = min(np.int64(times[b0 + j] / bin_ms + EDGE_TOLERANCE), last)
+                bb[j] = _bin_of(times[b0 + j], bin_ms, last)
         k = 0
         for j in range(m):
             b = bb[j]
