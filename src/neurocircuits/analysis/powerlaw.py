@@ -38,6 +38,8 @@ __all__ = [
     "sample_discrete_power_law",
     "fit_discrete_exponential",
     "fit_discrete_lognormal",
+    "PowerLawDeviation",
+    "power_law_deviation",
 ]
 
 _ALPHA_BOUNDS = (1.0 + 1e-6, 8.0)
@@ -406,6 +408,131 @@ def compare_distributions(data, fit: PowerLawFit, alternative: str = "lognormal"
     pref = "undecided" if p >= significance else ("power_law" if R > 0 else alternative)
     params = {k: v for k, v in alt.items() if k not in ("logpdf",)}
     return LRTest(alternative, R, norm_r, p, pref, params)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PowerLawDeviation:
+    """How far, and which way, a distribution departs from its best power law over a range.
+
+    alpha: the power law fitted (maximum likelihood, truncated to ``[xmin, xmax]``); xmin, xmax:
+    the range (``xmax`` the ``upper_percentile`` of the data); n_range/n_total: samples in the
+    range / given; edges: the logarithmic bins ``[edges[k], edges[k+1])``; centres: their
+    geometric centres; log_ratio: ``log10(P_emp / P_model)`` per bin (NaN for an empty bin);
+    deviation: mean ``|log_ratio|`` over the non-empty bins (0 for a perfect power law);
+    curvature: the quadratic coefficient of ``log_ratio`` against the log size rescaled to
+    [-1, 1] over the range (decades; > 0: both ends above the fitted line, a bump of large values;
+    < 0: both ends below it, a cutoff); curvature_ci: its bootstrap confidence interval (None
+    without a bootstrap)."""
+
+    alpha: float
+    xmin: int
+    xmax: int
+    n_range: int
+    n_total: int
+    edges: np.ndarray
+    centres: np.ndarray
+    log_ratio: np.ndarray
+    deviation: float
+    curvature: float
+    curvature_ci: tuple[float, float] | None
+
+    def to_dict(self) -> dict:
+        return {"alpha": self.alpha, "xmin": self.xmin, "xmax": self.xmax, "n_range": self.n_range,
+                "n_total": self.n_total, "n_bins": int(self.edges.size - 1), "deviation": self.deviation,
+                "curvature": self.curvature,
+                "curvature_ci": list(self.curvature_ci) if self.curvature_ci is not None else None}
+
+
+def _log_bin_edges(xmin: int, xmax: int, per_decade: int) -> np.ndarray:
+    """Integer edges of logarithmic bins covering ``xmin..xmax`` (bins ``[e_k, e_{k+1})``; the
+    smallest bins hold single integers)."""
+    n = max(1, int(math.ceil(per_decade * math.log10((xmax + 1) / xmin))))
+    return np.unique(np.round(np.geomspace(xmin, xmax + 1, n + 1)).astype(np.int64))
+
+
+class _BinnedPowerLaw:
+    """The bins of a range and the power-law mass of each bin for a given exponent."""
+
+    def __init__(self, xmin: int, xmax: int, per_decade: int):
+        self.xmin, self.xmax = xmin, xmax
+        self.edges = _log_bin_edges(xmin, xmax, per_decade)
+        self.centres = np.sqrt(self.edges[:-1] * (self.edges[1:] - 1.0))
+        lo, hi = math.log10(xmin), math.log10(xmax)
+        self.u = (np.log10(self.centres) - 0.5 * (lo + hi)) / (0.5 * (hi - lo))  # log size on [-1, 1]
+        self._support = np.arange(xmin, xmax + 1, dtype=np.float64)
+        self._bin_of = np.searchsorted(self.edges, self._support, side="right") - 1
+
+    def mass(self, alpha: float) -> np.ndarray:
+        w = np.exp(-alpha * np.log(self._support) - _log_norm(alpha, self.xmin, self.xmax))
+        return np.bincount(self._bin_of, weights=w, minlength=self.edges.size - 1)
+
+    def measure(self, x_in: np.ndarray, n_total: int):
+        """alpha, per-bin log10 ratios, mean |ratio| and curvature for the in-range samples."""
+        a = _mle_alpha(x_in.size, float(np.log(x_in.astype(np.float64)).sum()), self.xmin, self.xmax)
+        cnt = np.histogram(x_in, bins=self.edges)[0]
+        ok = cnt > 0
+        lr = np.full(cnt.size, np.nan)
+        lr[ok] = np.log10(cnt[ok] / (self.mass(a)[ok] * x_in.size))
+        if ok.sum() < 3:
+            raise ValueError(f"need at least 3 non-empty bins in [{self.xmin}, {self.xmax}] to measure a "
+                             f"curvature, got {int(ok.sum())}")
+        u = self.u[ok]
+        coef = np.linalg.lstsq(np.vstack([np.ones_like(u), u, u * u]).T, lr[ok], rcond=None)[0]
+        return a, lr, float(np.abs(lr[ok]).mean()), float(coef[2])
+
+
+def power_law_deviation(data, *, xmin: int = 1, upper_percentile: float = 99.0, bins_per_decade: int = 10,
+                        n_boot: int = 0, confidence: float = 0.95, seed=None) -> PowerLawDeviation:
+    """Deviation of the empirical distribution of positive integers (avalanche sizes, durations)
+    from the power law fitted to it over ``[xmin, x_q]``, ``x_q`` the ``upper_percentile`` of the
+    data: how large (``deviation``) and which way (``curvature``).
+
+    The deviation of the size distribution from a power law over a percentile range is the κ that
+    Safavi, Chalk, Logothetis & Levina (2024, PNAS 121:e2302730121) track against noise: a
+    distance, smallest where the distribution is closest to scale-free. Here the range is cut into
+    logarithmic bins ``B_k`` (``bins_per_decade``; the first ones hold single integers) and
+
+        r_k = log10( P(B_k | range) / Σ_{x in B_k} x^-alpha / Z ),   deviation = mean_k |r_k|,
+
+    with alpha the truncated maximum-likelihood exponent on the range (as :func:`fit_power_law`
+    with fixed ``xmin`` and ``xmax``; searched in (1, 8]) and ``Z`` its normaliser. Empty bins are
+    left out. (Bins rather than single values: where most values of a sparse tail are unobserved,
+    the observed ones, each at 1/n, would lie far above the model and bias the deviation up.)
+
+    ``curvature`` is the coefficient ``c_2`` of the least-squares fit
+    ``r_k = c_0 + c_1 u_k + c_2 u_k²``, ``u_k`` the log of the bin's geometric centre rescaled to
+    [-1, 1] over the range: a bump of large events bends the log-log distribution upwards
+    (``c_2 > 0``, supercritical), a cutoff bends it down (``c_2 < 0``, subcritical); a power law
+    gives 0. ``n_boot > 0`` adds a percentile bootstrap interval of the curvature (resampling the
+    data; the range and the bins are kept)."""
+    x = _as_positive_integers("data", data)
+    xmin = check_int("xmin", xmin, min_value=1)
+    q = check_float("upper_percentile", upper_percentile, positive=True, max_value=100.0)
+    per_decade = check_int("bins_per_decade", bins_per_decade, min_value=1)
+    n_boot = check_int("n_boot", n_boot, min_value=0)
+    conf = check_float("confidence", confidence, positive=True)
+    if conf >= 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {conf}")
+    xmax = int(np.percentile(x, q, method="inverted_cdf"))
+    if xmax <= xmin:
+        raise ValueError(f"the {q:g}th percentile of the data is {xmax}, not above xmin = {xmin}: "
+                         "no range to compare with a power law")
+    x_in = x[(x >= xmin) & (x <= xmax)]
+    if np.unique(x_in).size < 3:
+        raise ValueError(f"need at least 3 distinct values in [{xmin}, {xmax}], got {np.unique(x_in).size}")
+    model = _BinnedPowerLaw(xmin, xmax, per_decade)
+    a, lr, dev, curv = model.measure(x_in, x.size)
+    ci = None
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        boots = np.empty(n_boot)
+        for b in range(n_boot):
+            xb = x[rng.integers(0, x.size, x.size)]
+            boots[b] = model.measure(xb[(xb >= xmin) & (xb <= xmax)], x.size)[3]
+        lo, hi = np.percentile(boots, [50 * (1 - conf), 50 * (1 + conf)])
+        ci = (float(lo), float(hi))
+    return PowerLawDeviation(a, xmin, xmax, x_in.size, x.size, model.edges, model.centres, lr, dev, curv, ci)
 
 
 # ---------------------------------------------------------------------------------------------
