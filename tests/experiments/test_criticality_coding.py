@@ -12,15 +12,25 @@ def test_criticality_coding_quick(tmp_path):
     claims = {c.name: c for c in res.claims}
     # branching-process controls through the same analysis
     for name in ("control: critical branching process alpha_S", "control: critical branching process alpha_T",
-                 "control: critical branching process gamma = <S>(T) exponent"):
+                 "control: critical branching process gamma = <S>(T) exponent",
+                 "control: critical branching process size distribution is straight (curvature)"):
         assert claims[name].holds, (name, claims[name].measured)
-    # low noise: synchronous volleys, supercritical; coding error minimal at intermediate noise
-    assert claims["Shew's kappa at the lowest noise (supercritical)"].holds
-    assert claims["coding error is minimal at an intermediate noise (index of minimum, interior)"].holds
+    # low noise: synchronous volleys, a bump (supercritical); high noise: a cutoff (subcritical);
+    # coding error minimal at intermediate noise, next to the most scale-free sizes
+    for name in ("Shew's kappa at the lowest noise (supercritical)",
+                 "size distribution bends up at the lowest noise (curvature, lower 95% bound)",
+                 "size distribution bends down at the highest noise (curvature, upper 95% bound)",
+                 "coding error is minimal at an intermediate noise (index of minimum, interior)",
+                 "|log10(noise at minimal deviation from a power law / noise at minimal error)|"):
+        assert claims[name].holds, (name, claims[name].measured)
     levels = res.metrics["levels"]
     mse = np.array([r["mse"] for r in levels])
     assert mse.argmin() not in (0, len(mse) - 1) and mse.min() < 0.5 * mse[0]
     assert all(math.isfinite(r["kappa"]) and r["n_avalanches"] > 50 for r in levels)
+    dev = np.array([r["deviation"] for r in levels])
+    curv = np.array([r["curvature"] for r in levels])
+    assert dev.argmin() == res.metrics["index_min_deviation"] and dev.argmin() not in (0, len(dev) - 1)
+    assert curv[0] > 0 > curv[-1] and abs(curv[dev.argmin()]) < abs(curv[0])
     # the bin follows the mean inter-event interval: at least 2 simulation steps per interval at
     # every level, about one spike per bin, and a rate-matched Poisson surrogate binned the same way
     # sits near kappa = 1

@@ -20,10 +20,23 @@ random (small avalanches: subcritical). The coding error is ``MSE = <|x - x̂|²
 Euler-Maruyama with step ``dt`` (``σ_V`` in voltage units per sqrt(ms)); at most one spike per
 neuron per step.
 
-For each noise level: avalanches of the population (bin = mean inter-event interval), Shew's κ,
-discrete power-law fits of sizes and durations (Clauset et al. 2009), the crackling relation,
-and the coding error. Controls: a critical Galton–Watson branching process (σ = 1) must give
-α_S ≈ 3/2, α_T ≈ 2 and γ ≈ 2 through the same analysis.
+For each noise level: avalanches of the population (bin = mean inter-event interval), the
+coding error and three measures of the size distribution:
+
+- the κ of Safavi et al.: the deviation of the size distribution from the power law fitted over
+  sizes 1 .. 99th percentile (mean |log10 ratio| in logarithmic bins,
+  :func:`~neurocircuits.analysis.powerlaw.power_law_deviation`). It is a distance, smallest
+  where the sizes are closest to scale-free; the paper finds that minimum near the noise of
+  minimal coding error;
+- the curvature of the same log ratios: a bump of large avalanches bends the log-log
+  distribution up (supercritical, > 0), an exponential-like cutoff bends it down (subcritical,
+  < 0), a power law is straight;
+- Shew's κ (Shew et al. 2009), reported with a rate-matched Poisson surrogate.
+
+At the noise of minimal deviation: discrete power-law fits of sizes and durations (Clauset et al.
+2009, x_min by KS distance), Vuong's test against an exponential, and the crackling relation.
+Controls: a critical Galton–Watson branching process (σ = 1) must give α_S ≈ 3/2, α_T ≈ 2,
+γ ≈ 2 and a straight size distribution through the same analysis.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ import numpy as np
 
 from neurocircuits.analysis.avalanches import avalanches_from_times, crackling_relation, mean_interevent_interval
 from neurocircuits.analysis.branching import shew_kappa
-from neurocircuits.analysis.powerlaw import compare_distributions, fit_power_law
+from neurocircuits.analysis.powerlaw import compare_distributions, fit_power_law, power_law_deviation
 from neurocircuits.data.spikes import SpikeTrains
 from neurocircuits.experiments import Claim, Result, experiment
 from neurocircuits.progress import progress
@@ -191,28 +204,21 @@ def _level_stats(st: SpikeTrains, dt_ms: float, seed: int) -> dict:
                 kappa_poisson_surrogate=shew_kappa(sur.sizes, size_min=1))
 
 
-def _high_noise_note(last: dict, probes: list, dt_ms: float) -> str:
-    """Why κ stays at or above 1 at the highest noise, in the run's own numbers."""
-    fano = last["fano"]
-    ksur = last["kappa_poisson_surrogate"]
-    rel = "below" if last["kappa"] < ksur else "above"
-    txt = ("it does not fall below 1 at high noise. At the highest noise the network fires "
-           f"{last['rate_hz']:.0f} Hz per neuron, {last['events_per_bin']:.2f} spikes per {last['bin_ms']:.3g} ms "
-           f"bin (mean inter-event interval {last['iei_steps']:.2f} steps of {dt_ms:g} ms; Fano factor of the "
-           f"binned count {fano:.2f}), and κ = {last['kappa']:.3f} is {rel} the κ = {ksur:.3f} of a rate-matched "
-           "Poisson surrogate binned the same way. Independent spiking sits at κ ≈ 1 with one event per bin "
-           "(exact size law of Poisson counts on sizes 1..50: κ = 0.90 at 0.5 events per bin, 1.02 at 1, 1.33 "
-           "at 2; tests/analysis/test_kappa_regimes.py), so κ < 1 needs fewer large avalanches than chance. ")
-    if fano > 1 and last["kappa"] > ksur:
-        txt += ("Here there are more: with identical decoders every neuron's voltage is the same coding error "
-                "plus its own noise, so each excursion of the error drives many neurons at once until the "
-                "delayed inhibition arrives, and the binned count stays over-dispersed. Every lateral coupling "
-                "is inhibitory, so noise has no excitatory propagation to weaken: it makes firing denser, "
-                "and κ stays above the surrogate's. ")
+def _shew_note(rows: list, probes: list) -> str:
+    """What Shew's κ says at the highest noise, in the run's own numbers (an analysis, not a claim)."""
+    last = rows[-1]
+    txt = (f"Shew's κ (sizes 1..largest, reference exponent 3/2) is {rows[0]['kappa']:.3f} at the lowest noise "
+           f"and {last['kappa']:.3f} at the highest ({last['rate_hz']:.0f} Hz per neuron, {last['events_per_bin']:.2f} "
+           f"spikes per {last['bin_ms']:.3g} ms bin, Fano factor of the binned count {last['fano']:.2f}, rate-matched "
+           f"Poisson surrogate κ = {last['kappa_poisson_surrogate']:.3f}). ")
+    if last["kappa"] >= 1:
+        txt += ("It stays above 1 at high noise although the sizes bend down there: Shew's κ compares "
+                "cumulative distributions with a fixed 3/2 law from size 1, so it is dominated by the smallest "
+                "sizes, and with identical decoders the shared coding error makes single-spike avalanches rarer "
+                "than that law (and than chance) at every level. ")
     for pr in probes:
-        txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f}: {pr['rate_hz']:.0f} Hz, "
-                f"{pr['events_per_bin']:.2f} spikes per bin, κ = {pr['kappa']:.3f} "
-                f"(Poisson surrogate {pr['kappa_poisson_surrogate']:.3f}). ")
+        txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f}: {pr['rate_hz']:.0f} Hz, deviation "
+                f"{pr['deviation']:.3f}, curvature {pr['curvature']:+.2f}, Shew's κ = {pr['kappa']:.3f}. ")
     return txt
 
 
@@ -238,6 +244,18 @@ def _safe_fit(x):
         return None
 
 
+# the κ of Safavi et al.: deviation from the power law fitted over sizes 1 .. this percentile
+_DEVIATION = dict(upper_percentile=99.0, bins_per_decade=10)
+_N_BOOT = 200  # bootstrap resamples for the curvature's interval at the two ends of the noise range
+
+
+def _shape(sizes, *, n_boot: int = 0, seed: int = 0) -> dict:
+    """Deviation from the fitted power law (Safavi et al.'s κ) and the curvature of the sizes."""
+    d = power_law_deviation(sizes, n_boot=n_boot, seed=seed, **_DEVIATION)
+    return dict(deviation=d.deviation, curvature=d.curvature, curvature_ci=d.curvature_ci,
+                alpha_range=d.alpha, range_max=d.xmax), d
+
+
 @experiment("criticality-coding", paper="Safavi, Chalk, Logothetis & Levina 2024, PNAS 121:e2302730121, "
             "doi:10.1073/pnas.2302730121")
 def run(scale: str, seed: int, out) -> Result:
@@ -251,28 +269,33 @@ def run(scale: str, seed: int, out) -> Result:
     n = p["n_neurons"]
     thr = 0.5 / n**2
     levels = p["noise_rel"] * thr
-    rows = []
-    avs = []
+    n_lev = len(levels)
+    rows, avs, shapes = [], [], []
     for k, noise in enumerate(progress(levels, desc="criticality-coding")):
         st, mse = simulate_scn(n, float(noise), p["duration_ms"], dt_ms=p["dt_ms"], seed=seed * 7919 + k)
         ls = _level_stats(st, p["dt_ms"], seed * 7919 + k + 10_000)
         av = ls.pop("av")
         fs, fd = _safe_fit(av.sizes), _safe_fit(av.durations)
+        # bootstrap intervals of the curvature where the claims use it: the two ends of the range
+        shape, dev = _shape(av.sizes, n_boot=_N_BOOT if k in (0, n_lev - 1) else 0, seed=seed * 7919 + k)
         rows.append(dict(noise=float(noise), noise_rel=float(p["noise_rel"][k]), rate_hz=st.mean_rate_hz(), mse=mse,
                          n_avalanches=len(av), max_size=int(av.sizes.max()),
                          alpha_size=fs.alpha if fs else float("nan"),
-                         alpha_duration=fd.alpha if fd else float("nan")) | ls)
+                         alpha_duration=fd.alpha if fd else float("nan")) | ls | shape)
         avs.append(av)
-    probes = []  # noise beyond the grid: does κ fall below 1 if the noise grows further?
+        shapes.append(dev)
+    probes = []  # noise beyond the grid
     for k, rel_p in enumerate(p["probe"]):
         st, mse = simulate_scn(n, float(rel_p * thr), p["duration_ms"], dt_ms=p["dt_ms"], seed=seed * 7919 + 500 + k)
         ls = _level_stats(st, p["dt_ms"], seed * 7919 + 600 + k)
-        ls.pop("av")
-        probes.append(dict(noise_rel=float(rel_p), rate_hz=st.mean_rate_hz(), mse=mse) | ls)
+        av = ls.pop("av")
+        probes.append(dict(noise_rel=float(rel_p), rate_hz=st.mean_rate_hz(), mse=mse) | ls | _shape(av.sizes)[0])
     kappa = np.array([r["kappa"] for r in rows])
     mse = np.array([r["mse"] for r in rows])
+    dev = np.array([r["deviation"] for r in rows])
+    curv = np.array([r["curvature"] for r in rows])
     j_mse = int(np.argmin(mse))
-    j_crit = int(np.argmin(np.abs(kappa - 1.0)))
+    j_crit = int(np.argmin(dev))  # "Min κ" of Safavi et al.: the most scale-free level
     crit = avs[j_crit]
     crack = None
     lr = None
@@ -287,24 +310,33 @@ def run(scale: str, seed: int, out) -> Result:
     # branching-process controls through the same analysis
     s, d, tr = galton_watson_avalanches(1.0, p["n_gw"], max_size=10**6, seed=seed + 1)
     ctrl = crackling_relation(s[~tr], d[~tr])
+    ctrl_shape = power_law_deviation(s[~tr], **_DEVIATION)
 
     log_ratio = abs(math.log10(levels[j_crit] / levels[j_mse]))
+    ci_lo, ci_hi = rows[0]["curvature_ci"], rows[-1]["curvature_ci"]
+    pct = _DEVIATION["upper_percentile"]
     claims = [
         Claim("Shew's kappa at the lowest noise (supercritical)", measured=float(kappa[0]), expected=1.0,
               comparison=">", source="Safavi et al. 2024, Fig. 1 (low noise: bump in the size tail)"),
-        Claim("Shew's kappa at the highest noise (subcritical)", measured=float(kappa[-1]), expected=1.0,
-              comparison="<", source="Safavi et al. 2024, Fig. 1 (high noise: exponential sizes)"),
+        Claim("size distribution bends up at the lowest noise (curvature, lower 95% bound)",
+              measured=float(ci_lo[0]), expected=0.0, comparison=">",
+              source="Safavi et al. 2024, Fig. 1 (low noise: bump of large avalanches, supercritical)",
+              note=f"curvature {curv[0]:+.2f} of log10(P / fitted power law) over sizes 1..{pct:g}th percentile"),
+        Claim("size distribution bends down at the highest noise (curvature, upper 95% bound)",
+              measured=float(ci_hi[1]), expected=0.0, comparison="<",
+              source="Safavi et al. 2024, Fig. 1 (high noise: exponential decay of sizes, subcritical)",
+              note=f"curvature {curv[-1]:+.2f}; Shew's kappa there is {kappa[-1]:.3f} (see notes)"),
         Claim("coding error is minimal at an intermediate noise (index of minimum, interior)",
-              measured=j_mse, expected=[1, len(levels) - 2], comparison="within",
+              measured=j_mse, expected=[1, n_lev - 2], comparison="within",
               source="Safavi et al. 2024, Fig. 1; Chalk et al. 2016"),
-        Claim("|log10(noise at kappa closest to 1 / noise at minimal error)|", measured=log_ratio,
+        Claim("|log10(noise at minimal deviation from a power law / noise at minimal error)|", measured=log_ratio,
               expected=math.log10(2.0), comparison="<=",
-              source="Safavi et al. 2024, Fig. 1-2 (criticality in the vicinity of the optimal noise)",
+              source="Safavi et al. 2024, Fig. 1-2 (min kappa near min MSE; kappa = deviation from a power law)",
               note="tolerance: a factor of 2 in noise"),
-        Claim("crackling relation at the near-critical noise: |gamma_fit - (a_T-1)/(a_S-1)|",
+        Claim("crackling relation at the minimal-deviation noise: |gamma_fit - (a_T-1)/(a_S-1)|",
               measured=float(abs(crack.difference)) if crack else float("nan"), expected=0.2, comparison="<=",
               source="Safavi et al. 2024 (crackling-noise relation near the optimum)", note=crack_err),
-        Claim("near-critical sizes: power law preferred over exponential (normalized LR, p < 0.1)",
+        Claim("minimal-deviation sizes: power law preferred over exponential (normalized LR, p < 0.1)",
               measured=float(lr.normalized) if lr else float("nan"), expected=1.645, comparison=">",
               source="Safavi et al. 2024, Fig. 1 (power-law avalanches at intermediate noise)",
               note="Vuong test; |normalized R| > 1.645 is two-sided p < 0.1"),
@@ -314,35 +346,71 @@ def run(scale: str, seed: int, out) -> Result:
               comparison="approx", tolerance=0.15, source="mean-field branching process"),
         Claim("control: critical branching process gamma = <S>(T) exponent", measured=ctrl.gamma_fit,
               expected=2.0, comparison="approx", tolerance=0.2, source="Sethna et al. 2001; Friedman et al. 2012"),
+        Claim("control: critical branching process size distribution is straight (curvature)",
+              measured=ctrl_shape.curvature, expected=0.0, comparison="approx", tolerance=0.05,
+              source="critical branching: P(S) ~ S^-3/2"),
     ]
 
-    fig1, ax = plt.subplots(1, 3, figsize=(14, 4))
     rel = p["noise_rel"]
-    ax[0].semilogx(rel, mse, "o-")
-    ax[0].set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
-    ax[0].set_ylabel("coding error <(x - x̂)²> / <x²>")
-    ax[0].set_yscale("log")
-    ax[1].semilogx(rel, kappa, "o-", label="network")
-    ax[1].semilogx(rel, [r["kappa_poisson_surrogate"] for r in rows], "s--", color="0.5", ms=4,
-                   label="rate-matched Poisson surrogate")
-    ax[1].axhline(1.0, color="k", ls="--", lw=0.8)
-    ax[1].legend(fontsize=8)
-    ax[1].set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
-    ax[1].set_ylabel("Shew's κ (dimensionless)")
-    for j, lab in ((0, "lowest noise"), (j_crit, "κ closest to 1"), (len(levels) - 1, "highest noise")):
-        sz = avs[j].sizes
-        u, cnt = np.unique(sz, return_counts=True)
-        ccdf = 1.0 - np.concatenate([[0], np.cumsum(cnt)[:-1]]) / sz.size
-        ax[2].loglog(u, ccdf, label=f"{lab} (σ_V/T = {rel[j]:.3g})")
-    ax[2].set_xlabel("avalanche size S (spikes)")
-    ax[2].set_ylabel("P(size >= S)")
-    ax[2].legend(fontsize=8)
+    fig1, ax = plt.subplots(2, 3, figsize=(15, 8))
+    a = ax[0, 0]
+    a.semilogx(rel, mse, "o-")
+    a.axvline(rel[j_mse], color="C1", ls="--", lw=0.8, label="minimal error")
+    a.set_ylabel("coding error <(x - x̂)²> / <x²>")
+    a.set_yscale("log")
+    a.legend(fontsize=8)
+    a = ax[0, 1]
+    a.semilogx(rel, dev, "o-", color="C4")
+    a.axvline(rel[j_crit], color="C4", ls="-", lw=0.8, label="minimal deviation")
+    a.axvline(rel[j_mse], color="C1", ls="--", lw=0.8, label="minimal error")
+    a.set_ylabel(f"deviation from power law, sizes 1..p{pct:g} (decades)")
+    a.set_title("κ of Safavi et al. (mean |log10 P / fit|)", fontsize=9)
+    a.legend(fontsize=8)
+    a = ax[0, 2]
+    a.semilogx(rel, curv, "o-", color="C2")
+    for j, ci in ((0, ci_lo), (n_lev - 1, ci_hi)):
+        a.errorbar([rel[j]], [curv[j]], yerr=[[curv[j] - ci[0]], [ci[1] - curv[j]]], color="k", capsize=3)
+    a.axhline(0.0, color="k", ls="--", lw=0.8)
+    a.set_ylabel("curvature of log10(P / fit) (decades)")
+    a.set_title("> 0: bump (supercritical); < 0: cutoff (subcritical)", fontsize=9)
+    for a in ax[0]:
+        a.set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
+    picks = ((0, "lowest noise"), (j_crit, "minimal deviation"), (n_lev - 1, "highest noise"))
+    for c, (j, lab) in enumerate(picks):
+        sh = shapes[j]
+        widths = np.diff(sh.edges).astype(float)
+        x_in = avs[j].sizes[avs[j].sizes <= sh.xmax]
+        pdf = np.histogram(x_in, bins=sh.edges)[0] / x_in.size / widths
+        fit = np.bincount(np.searchsorted(sh.edges, np.arange(1, sh.xmax + 1), side="right") - 1,
+                          weights=np.arange(1, sh.xmax + 1, dtype=float) ** -sh.alpha,
+                          minlength=widths.size)
+        fit = fit / fit.sum() / widths
+        ok = pdf > 0
+        ax[1, 0].loglog(sh.centres[ok], pdf[ok], "o", ms=3, color=f"C{c}", label=f"{lab} (σ_V/T = {rel[j]:.3g})")
+        ax[1, 0].loglog(sh.centres, fit, "-", lw=0.8, color=f"C{c}")
+        ax[1, 1].semilogx(sh.centres[ok], sh.log_ratio[ok], "o-", ms=3, color=f"C{c}",
+                          label=f"{lab}: curvature {sh.curvature:+.2f}")
+    ax[1, 0].set_xlabel("avalanche size S (spikes)")
+    ax[1, 0].set_ylabel("P(S) per unit size, sizes up to p99 (lines: fitted power laws)")
+    ax[1, 0].legend(fontsize=7)
+    ax[1, 1].axhline(0.0, color="k", ls="--", lw=0.8)
+    ax[1, 1].set_xlabel("avalanche size S (spikes)")
+    ax[1, 1].set_ylabel("log10(P / fitted power law)")
+    ax[1, 1].legend(fontsize=7)
+    a = ax[1, 2]
+    a.semilogx(rel, kappa, "o-", label="network")
+    a.semilogx(rel, [r["kappa_poisson_surrogate"] for r in rows], "s--", color="0.5", ms=4,
+               label="rate-matched Poisson surrogate")
+    a.axhline(1.0, color="k", ls="--", lw=0.8)
+    a.legend(fontsize=8)
+    a.set_xlabel("voltage noise σ_V / threshold (1/sqrt(ms))")
+    a.set_ylabel("Shew's κ (dimensionless)")
     fig1.suptitle(f"Spike-coding network, N = {n}, delay 1 ms")
     fig1.tight_layout()
 
     fig2, ax2 = plt.subplots(1, 3, figsize=(15, 4))
     if crack is not None:
-        ax2[0].loglog(crack.durations, crack.mean_sizes, "o", ms=3, label="network (κ closest to 1)")
+        ax2[0].loglog(crack.durations, crack.mean_sizes, "o", ms=3, label="network (minimal deviation)")
     ax2[0].loglog(ctrl.durations, ctrl.mean_sizes, "s", ms=2, alpha=0.5, label="branching process σ = 1")
     ax2[0].set_xlabel("avalanche duration T (bins)")
     ax2[0].set_ylabel("mean size <S>(T) (spikes)")
@@ -371,35 +439,39 @@ def run(scale: str, seed: int, out) -> Result:
         "levels": rows,
         "probe_levels": probes,
         "index_min_error": j_mse,
-        "index_kappa_closest_1": j_crit,
+        "index_min_deviation": j_crit,
         "near_critical": (crack.to_dict() if crack else {"error": crack_err})
         | ({"lr_exponential_R": lr.R, "lr_exponential_normalized": lr.normalized, "lr_exponential_p": lr.p}
            if lr else {}),
-        "control_branching": ctrl.to_dict(),
+        "control_branching": ctrl.to_dict() | {"deviation": ctrl_shape.to_dict()},
     }
     return Result(
         metrics=metrics,
         claims=claims,
         figures={"error_and_kappa_vs_noise": fig1, "crackling_and_controls": fig2},
         params={"n_neurons": n, "duration_ms": p["duration_ms"], "dt_ms": p["dt_ms"], "delay_ms": 1.0, "tau_ms": 20.0,
-                "noise_over_threshold": [float(v) for v in rel], "n_branching_avalanches": p["n_gw"]},
+                "noise_over_threshold": [float(v) for v in rel], "n_branching_avalanches": p["n_gw"],
+                "deviation": dict(_DEVIATION), "n_boot": _N_BOOT},
         notes=("Signal: one positive sum of sinusoids (1, 2.3, 3.7 Hz) instead of the paper's inputs; "
                "identical decoding weights 1/N (J = 1), the setting in which delays synchronise "
                "the network (Timcheck et al. 2022). With random decoders in J >= 2 dimensions our "
                "network locked into a ping-pong oscillation at every noise level, so that variant "
                "is not used. Avalanches use the mean inter-event interval, rounded to a whole number of "
-               f"{p['dt_ms']:g} ms steps (at least one), as bin (finer bins would contain no time step and split avalanches), "
-               "and leave out avalanches touching the recording's ends; κ uses sizes 1..largest "
-               "observed; x_min of the power-law fits is chosen by minimum KS distance (Clauset et al. "
-               "2009) with no manual range. "
-               + (f"At the near-critical noise (σ_V/T = {rel[j_crit]:.3g}) the fitted exponents are "
-                  f"α_S = {crack.size_fit.alpha:.2f} (x_min {crack.size_fit.xmin}) and "
-                  f"α_T = {crack.duration_fit.alpha:.2f} (x_min {crack.duration_fit.xmin}), γ = "
-                  f"{crack.gamma_fit:.2f} vs predicted {crack.gamma_pred:.2f} (the critical branching "
-                  "controls: 3/2, 2 and 2). "
-                  if crack else f"No crackling fit at the near-critical noise: {crack_err}. ")
+               f"{p['dt_ms']:g} ms steps (at least one), as bin, and leave out avalanches touching the recording's "
+               "ends. The κ of Safavi et al. is a deviation from a power law (their figures mark its minimum, "
+               "'Min κ', next to the minimum of the coding error), not Shew's κ: here the mean |log10| ratio of "
+               f"the size distribution to the power law fitted over sizes 1..{pct:g}th percentile, in "
+               f"logarithmic bins ({_DEVIATION['bins_per_decade']} per decade). It is "
+               f"{dev[0]:.3f} at the lowest noise, minimal ({dev[j_crit]:.3f}) at σ_V/T = {rel[j_crit]:.3g} and "
+               f"{dev[-1]:.3f} at the highest; the coding error is minimal at σ_V/T = {rel[j_mse]:.3g}. "
+               f"The curvature of the same ratios goes from {curv[0]:+.2f} (bump) to {curv[-1]:+.2f} (cutoff)"
+               + (f", changing sign between σ_V/T = {rel[int(np.nonzero(curv < 0)[0][0]) - 1]:.3g} and "
+                  f"{rel[int(np.nonzero(curv < 0)[0][0])]:.3g}. " if curv[0] > 0 > curv[-1] else ". ")
+               + (f"At the minimal-deviation noise the KS-chosen fits give α_S = {crack.size_fit.alpha:.2f} "
+                  f"(x_min {crack.size_fit.xmin}) and α_T = {crack.duration_fit.alpha:.2f} (x_min "
+                  f"{crack.duration_fit.xmin}), γ = {crack.gamma_fit:.2f} vs predicted {crack.gamma_pred:.2f} "
+                  "(critical branching: 3/2, 2 and 2). "
+                  if crack else f"No crackling fit at the minimal-deviation noise: {crack_err}. ")
                + _surrogate_note(rows)
-               + f"κ ranges from {kappa.max():.3f} to {kappa.min():.3f}; "
-               + (_high_noise_note(rows[-1], probes, p["dt_ms"]) if kappa[-1] >= 1
-                  else "it falls below 1 at the highest noise.")),
+               + _shew_note(rows, probes)),
     )
