@@ -64,6 +64,14 @@ def test_branching_regimes():
     assert r_bump.deviation > r_crit.deviation
 
 
+def test_wide_range_costs_one_term_per_bin():
+    """A heavy tail reaching 10^9 is binned, not enumerated value by value."""
+    x = sample_discrete_power_law(1.2, 200_000, seed=1)
+    r = power_law_deviation(x)
+    assert r.xmax > 10**8 and r.edges.size < 120
+    assert r.deviation < 0.03 and abs(r.curvature) < 0.05
+
+
 def test_bootstrap_is_reproducible():
     x = galton_watson_avalanches(0.9, 5000, seed=1)[0]
     a = power_law_deviation(x, n_boot=30, seed=7)
