@@ -46,6 +46,7 @@ import math
 
 import numba
 import numpy as np
+from scipy import special
 
 from neurocircuits.analysis.avalanches import avalanches_from_times, crackling_relation, mean_interevent_interval
 from neurocircuits.analysis.branching import shew_kappa
@@ -212,10 +213,12 @@ def _shew_note(rows: list, probes: list) -> str:
            f"spikes per {last['bin_ms']:.3g} ms bin, Fano factor of the binned count {last['fano']:.2f}, rate-matched "
            f"Poisson surrogate κ = {last['kappa_poisson_surrogate']:.3f}). ")
     if last["kappa"] >= 1:
+        p1_ref = 1.0 / float(special.zeta(1.5, 1) - special.zeta(1.5, last["max_size"] + 1))
         txt += ("It stays above 1 at high noise although the sizes bend down there: Shew's κ compares "
-                "cumulative distributions with a fixed 3/2 law from size 1, so it is dominated by the smallest "
-                "sizes, and with identical decoders the shared coding error makes single-spike avalanches rarer "
-                "than that law (and than chance) at every level. ")
+                "cumulative distributions with a fixed 3/2 law from size 1, so the smallest sizes weigh most, and "
+                f"single-spike avalanches are rarer than that law: P(S = 1) = {last['p_size1']:.3f} against "
+                f"{p1_ref:.3f} for the 3/2 law on [1, {last['max_size']}] (the shared coding error of identical "
+                "decoders clusters the spikes). ")
     for pr in probes:
         txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f}: {pr['rate_hz']:.0f} Hz, deviation "
                 f"{pr['deviation']:.3f}, curvature {pr['curvature']:+.2f}, Shew's κ = {pr['kappa']:.3f}. ")
@@ -280,6 +283,7 @@ def run(scale: str, seed: int, out) -> Result:
         shape, dev = _shape(av.sizes, n_boot=_N_BOOT if k in (0, n_lev - 1) else 0, seed=seed * 7919 + k)
         rows.append(dict(noise=float(noise), noise_rel=float(p["noise_rel"][k]), rate_hz=st.mean_rate_hz(), mse=mse,
                          n_avalanches=len(av), max_size=int(av.sizes.max()),
+                         p_size1=float(np.mean(av.sizes == 1)),
                          alpha_size=fs.alpha if fs else float("nan"),
                          alpha_duration=fd.alpha if fd else float("nan")) | ls | shape)
         avs.append(av)
