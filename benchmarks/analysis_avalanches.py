@@ -10,6 +10,8 @@ fit with x_min scan on many avalanches.
    Elephant has no avalanche analysis, so the NumPy reference is the baseline.
 2. Fit: :func:`fit_power_law` with the x_min scan on ``--avalanches`` avalanche sizes (exact
    discrete power law alpha = 1.5 below a uniform body), median of --reps.
+3. Shape: :func:`power_law_deviation` (deviation and curvature over sizes 1..99th percentile)
+   on the same sizes, without and with a 20-resample bootstrap of the curvature.
 
     python benchmarks/analysis_avalanches.py [--spikes 1e7] [--avalanches 1e6] [--reps 3]
 
@@ -32,7 +34,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from neurocircuits.analysis.avalanches import avalanches_from_times  # noqa: E402
-from neurocircuits.analysis.powerlaw import fit_power_law, sample_discrete_power_law  # noqa: E402
+from neurocircuits.analysis.powerlaw import (fit_power_law, power_law_deviation,  # noqa: E402
+                                             sample_discrete_power_law)
 from neurocircuits.sim.branching import driven_branching_process  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -102,6 +105,8 @@ def main() -> int:
                            sample_discrete_power_law(1.5, n_tail, xmin=5, seed=2)])
     fit_power_law(data[:5000])  # warm-up
     t_fit, fit = timeit(lambda: fit_power_law(data), reps)
+    t_dev, dev = timeit(lambda: power_law_deviation(data), reps)
+    t_boot, _ = timeit(lambda: power_law_deviation(data, n_boot=20, seed=0), reps)
 
     rows = [
         ("detect, compiled single pass (sorted input trusted)", t_fast, times.size / t_fast),
@@ -119,6 +124,8 @@ def main() -> int:
     print(f"| ratio NumPy / compiled (checked) | {t_ref / t_chk:.2f}x | |")
     print(f"\nPower-law fit with x_min scan: {data.size:,} sizes, {fit.candidates.size} candidates: "
           f"{t_fit:.2f} s (median of {reps}); alpha = {fit.alpha:.4f} ± {fit.sigma:.4f}, x_min = {fit.xmin}")
+    print(f"Deviation and curvature (sizes 1..{dev.xmax}, {dev.edges.size - 1} bins): {t_dev:.3f} s; "
+          f"with a 20-resample bootstrap {t_boot:.2f} s")
 
     res = {
         "date": datetime.date.today().isoformat(), "machine": f"{platform.machine()} {os.cpu_count()} cores",
@@ -128,6 +135,8 @@ def main() -> int:
         "ratio_numpy_over_compiled_checked": t_ref / t_chk,
         "fit": {"n": int(data.size), "s": t_fit, "alpha": fit.alpha, "sigma": fit.sigma, "xmin": fit.xmin,
                 "n_candidates": int(fit.candidates.size)},
+        "deviation": {"n": int(data.size), "s": t_dev, "s_with_20_bootstrap": t_boot, "n_bins": int(dev.edges.size - 1),
+                      "deviation": dev.deviation, "curvature": dev.curvature},
     }
     out = HERE / "results"
     out.mkdir(exist_ok=True)
