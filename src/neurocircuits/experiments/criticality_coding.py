@@ -150,12 +150,13 @@ def simulate_scn(n_neurons: int, noise: float, duration_ms: float, *, delay_ms: 
 # follow it. Rule: the largest divisor of the 1 ms delay among 0.1 / 0.05 / 0.02 / 0.01 ms at which
 # the mean interval spans at least 2 steps at every noise level of the grid. At 0.1 ms the
 # interval is 0.3-0.8 steps (one-step bins then hold 1.2-3.3 spikes, and the coding error is not
-# converged in dt); at 0.01 ms it is 2.8-8 steps.
+# converged in dt); at 0.01 ms it is 2.8-8 steps. The probe beyond the grid, (noise / threshold,
+# step), follows the same rule: at σ_V/T = 300 the interval is 1.4 steps of 0.01 ms, 2.6 of 0.005.
 _SCALES = {
     "quick": dict(n_neurons=200, duration_ms=5000.0, noise_rel=np.geomspace(0.5, 100, 13), n_gw=30_000, probe=(),
                   dt_ms=0.01),
     "full": dict(n_neurons=200, duration_ms=30_000.0, noise_rel=np.geomspace(0.5, 100, 13), n_gw=300_000,
-                 probe=(300.0,), dt_ms=0.01),
+                 probe=((300.0, 0.005),), dt_ms=0.01),
 }
 
 
@@ -220,7 +221,8 @@ def _shew_note(rows: list, probes: list) -> str:
                 f"{p1_ref:.3f} for the 3/2 law on [1, {last['max_size']}] (the shared coding error of identical "
                 "decoders clusters the spikes). ")
     for pr in probes:
-        txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f}: {pr['rate_hz']:.0f} Hz, deviation "
+        txt += (f"Beyond the grid, σ_V/T = {pr['noise_rel']:.0f} (step {pr['dt_ms']:g} ms, {pr['iei_steps']:.1f} "
+                f"steps per interval): {pr['rate_hz']:.0f} Hz, coding error {pr['mse']:.1f}, deviation "
                 f"{pr['deviation']:.3f}, curvature {pr['curvature']:+.2f}, Shew's κ = {pr['kappa']:.3f}. ")
     return txt
 
@@ -289,11 +291,12 @@ def run(scale: str, seed: int, out) -> Result:
         avs.append(av)
         shapes.append(dev)
     probes = []  # noise beyond the grid
-    for k, rel_p in enumerate(p["probe"]):
-        st, mse = simulate_scn(n, float(rel_p * thr), p["duration_ms"], dt_ms=p["dt_ms"], seed=seed * 7919 + 500 + k)
-        ls = _level_stats(st, p["dt_ms"], seed * 7919 + 600 + k)
+    for k, (rel_p, dt_p) in enumerate(p["probe"]):
+        st, mse = simulate_scn(n, float(rel_p * thr), p["duration_ms"], dt_ms=dt_p, seed=seed * 7919 + 500 + k)
+        ls = _level_stats(st, dt_p, seed * 7919 + 600 + k)
         av = ls.pop("av")
-        probes.append(dict(noise_rel=float(rel_p), rate_hz=st.mean_rate_hz(), mse=mse) | ls | _shape(av.sizes)[0])
+        probes.append(dict(noise_rel=float(rel_p), dt_ms=dt_p, rate_hz=st.mean_rate_hz(), mse=mse) | ls
+                      | _shape(av.sizes)[0])
     kappa = np.array([r["kappa"] for r in rows])
     mse = np.array([r["mse"] for r in rows])
     dev = np.array([r["deviation"] for r in rows])
