@@ -30,6 +30,8 @@ def test_matches_direct_computation():
         centres.append(math.sqrt(lo * (hi - 1)))
     ratios = np.array(ratios)
     np.testing.assert_allclose(r.log_ratio, ratios, atol=1e-6)
+    mods = [power_law_pmf(np.arange(lo, hi), alpha, 1, xmax).sum() for lo, hi in zip(r.edges[:-1], r.edges[1:])]
+    np.testing.assert_allclose(r.model_probability, mods, rtol=1e-6)
     assert r.deviation == pytest.approx(np.nanmean(np.abs(ratios)), abs=1e-6)
     u = (np.log10(centres) - 0.5 * math.log10(xmax)) / (0.5 * math.log10(xmax))
     ok = np.isfinite(ratios)
@@ -98,3 +100,9 @@ def test_bad_input():
         power_law_deviation(np.array([], int))
     with pytest.raises(ValueError, match=">= 1"):
         power_law_deviation(np.array([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="NaN"):
+        power_law_deviation(np.array([1.0, 2.0, np.nan]))
+    with pytest.raises(TypeError, match="integers"):
+        power_law_deviation(np.array([1.5, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="bins_per_decade"):
+        power_law_deviation(x, bins_per_decade=0)

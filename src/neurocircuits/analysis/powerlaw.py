@@ -418,7 +418,9 @@ class PowerLawDeviation:
     alpha: the power law fitted (maximum likelihood, truncated to ``[xmin, xmax]``); xmin, xmax:
     the range (``xmax`` the ``upper_percentile`` of the data); n_range/n_total: samples in the
     range / given; edges: the logarithmic bins ``[edges[k], edges[k+1])``; centres: their
-    geometric centres; log_ratio: ``log10(P_emp / P_model)`` per bin (NaN for an empty bin);
+    geometric centres; model_probability: the fitted power law's probability of each bin (given
+    the range; ``model_probability * 10**log_ratio`` is the empirical one); log_ratio:
+    ``log10(P_emp / P_model)`` per bin (NaN for an empty bin);
     deviation: mean ``|log_ratio|`` over the non-empty bins (0 for a perfect power law);
     curvature: the quadratic coefficient of ``log_ratio`` against the log size rescaled to
     [-1, 1] over the range (decades; > 0: both ends above the fitted line, a bump of large values;
@@ -432,6 +434,7 @@ class PowerLawDeviation:
     n_total: int
     edges: np.ndarray
     centres: np.ndarray
+    model_probability: np.ndarray
     log_ratio: np.ndarray
     deviation: float
     curvature: float
@@ -468,18 +471,20 @@ class _BinnedPowerLaw:
         return m / m.sum()
 
     def measure(self, x_in: np.ndarray):
-        """alpha, per-bin log10 ratios, mean |ratio| and curvature for the in-range samples."""
+        """alpha, the bins' model probabilities, per-bin log10 ratios, mean |ratio| and curvature
+        for the in-range samples."""
         a = _mle_alpha(x_in.size, float(np.log(x_in.astype(np.float64)).sum()), self.xmin, self.xmax)
         cnt = np.histogram(x_in, bins=self.edges)[0]
+        mass = self.mass(a)
         ok = cnt > 0
         lr = np.full(cnt.size, np.nan)
-        lr[ok] = np.log10(cnt[ok] / (self.mass(a)[ok] * x_in.size))
+        lr[ok] = np.log10(cnt[ok] / (mass[ok] * x_in.size))
         if ok.sum() < 3:
             raise ValueError(f"need at least 3 non-empty bins in [{self.xmin}, {self.xmax}] to measure a "
                              f"curvature, got {int(ok.sum())}")
         u = self.u[ok]
         coef = np.linalg.lstsq(np.vstack([np.ones_like(u), u, u * u]).T, lr[ok], rcond=None)[0]
-        return a, lr, float(np.abs(lr[ok]).mean()), float(coef[2])
+        return a, mass, lr, float(np.abs(lr[ok]).mean()), float(coef[2])
 
 
 def power_law_deviation(data, *, xmin: int = 1, upper_percentile: float = 99.0, bins_per_decade: int = 10,
@@ -522,17 +527,18 @@ def power_law_deviation(data, *, xmin: int = 1, upper_percentile: float = 99.0, 
     if np.unique(x_in).size < 3:
         raise ValueError(f"need at least 3 distinct values in [{xmin}, {xmax}], got {np.unique(x_in).size}")
     model = _BinnedPowerLaw(xmin, xmax, per_decade)
-    a, lr, dev, curv = model.measure(x_in)
+    a, mass, lr, dev, curv = model.measure(x_in)
     ci = None
     if n_boot:
         rng = np.random.default_rng(seed)
         boots = np.empty(n_boot)
         for b in range(n_boot):
             xb = x[rng.integers(0, x.size, x.size)]
-            boots[b] = model.measure(xb[(xb >= xmin) & (xb <= xmax)])[3]
+            boots[b] = model.measure(xb[(xb >= xmin) & (xb <= xmax)])[4]
         lo, hi = np.percentile(boots, [50 * (1 - conf), 50 * (1 + conf)])
         ci = (float(lo), float(hi))
-    return PowerLawDeviation(a, xmin, xmax, x_in.size, x.size, model.edges, model.centres, lr, dev, curv, ci)
+    return PowerLawDeviation(a, xmin, xmax, x_in.size, x.size, model.edges, model.centres, mass, lr, dev, curv,
+                             ci)
 
 
 # ---------------------------------------------------------------------------------------------

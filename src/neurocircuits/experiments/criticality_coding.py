@@ -386,13 +386,9 @@ def run(scale: str, seed: int, out) -> Result:
     for c, (j, lab) in enumerate(picks):
         sh = shapes[j]
         widths = np.diff(sh.edges).astype(float)
-        x_in = avs[j].sizes[avs[j].sizes <= sh.xmax]
-        pdf = np.histogram(x_in, bins=sh.edges)[0] / x_in.size / widths
-        fit = np.bincount(np.searchsorted(sh.edges, np.arange(1, sh.xmax + 1), side="right") - 1,
-                          weights=np.arange(1, sh.xmax + 1, dtype=float) ** -sh.alpha,
-                          minlength=widths.size)
-        fit = fit / fit.sum() / widths
-        ok = pdf > 0
+        fit = sh.model_probability / widths
+        pdf = fit * 10.0 ** sh.log_ratio  # NaN where a bin is empty
+        ok = np.isfinite(pdf)
         ax[1, 0].loglog(sh.centres[ok], pdf[ok], "o", ms=3, color=f"C{c}", label=f"{lab} (σ_V/T = {rel[j]:.3g})")
         ax[1, 0].loglog(sh.centres, fit, "-", lw=0.8, color=f"C{c}")
         ax[1, 1].semilogx(sh.centres[ok], sh.log_ratio[ok], "o-", ms=3, color=f"C{c}",
