@@ -303,7 +303,6 @@ def measure_isolated(lib: str, threads: int = 2, python: str | None = None, **wo
     return json.loads(lines[-1][len("RESULT "):])
 
 
-
 def median_record(runs: list[dict]) -> dict:
     """One record from repeated measurements of a configuration: ms/step the median of the
     per-process medians (steps/s its inverse), with the range and every repetition's value;
@@ -319,6 +318,7 @@ def median_record(runs: list[dict]) -> dict:
                ms_per_step_range=[min(r["ms_per_step"] for r in runs), max(r["ms_per_step"] for r in runs)],
                ms_per_step_reps=[r["ms_per_step"] for r in runs], reps=len(runs))
     return out
+
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (MiB): on Linux ``VmHWM`` of /proc/self/status,
